@@ -1,0 +1,34 @@
+"""flask_copilot: an embeddable AI copilot for any website, served by Flask."""
+
+from .auth import create_jwt
+from .config import ConfigError
+from .context import context, init_http_context, init_ws_context, user_session
+from .errors import (
+    CopilotError,
+    CopilotFunctionError,
+    CopilotFunctionTimeout,
+    NoContextError,
+    SessionNotFound,
+)
+from .extension import Copilot
+from .messages import ErrorMessage, Message
+from .user import User
+
+__all__ = [
+    "ConfigError",
+    "Copilot",
+    "CopilotError",
+    "CopilotFunctionError",
+    "CopilotFunctionTimeout",
+    "ErrorMessage",
+    "Message",
+    "NoContextError",
+    "SessionNotFound",
+    "User",
+    "context",
+    "create_jwt",
+    "init_http_context",
+    "init_ws_context",
+    "user_session",
+]
+__version__ = "0.1.0"

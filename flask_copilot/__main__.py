@@ -1,0 +1,5 @@
+"""``python -m flask_copilot run APP --mode gevent`` (same as ``flask-copilot run``)."""
+
+from .cli import main
+
+main()

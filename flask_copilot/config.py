@@ -1,0 +1,150 @@
+"""Every ``COPILOT_*`` configuration key: its default, its validation, one accessor.
+
+Nothing else in the package reads ``app.config`` for ``COPILOT_*`` keys; it asks
+:class:`CopilotConfig`, built once by :func:`load_config` at ``init_app``.
+A wrong value (or a misspelt ``COPILOT_`` key) raises :class:`ConfigError`
+naming the key, so a bad deployment fails at start-up, not at the first message.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+ASYNC_MODES = ("threading", "eventlet", "gevent")
+TRANSPORTS = ("websocket", "polling")
+SAMESITE_VALUES = ("lax", "strict", "none")
+
+# Environment variables read when the key is absent from app.config (migration from
+# the seeds' system: CHAINLIT_AUTH_SECRET is accepted).
+_ENV_FALLBACKS: dict[str, tuple[str, ...]] = {
+    "COPILOT_AUTH_SECRET": ("COPILOT_AUTH_SECRET", "CHAINLIT_AUTH_SECRET"),
+    "COPILOT_ASYNC_MODE": ("COPILOT_ASYNC_MODE",),
+    "COPILOT_MESSAGE_QUEUE": ("COPILOT_MESSAGE_QUEUE",),
+    "COPILOT_DATABASE_URL": ("COPILOT_DATABASE_URL",),
+}
+
+
+class ConfigError(ValueError):
+    """A ``COPILOT_*`` key has a value the extension cannot use."""
+
+
+def _positive_seconds(**kwargs: Any) -> fields.Float:
+    return fields.Float(validate=validate.Range(min=0, min_inclusive=False), **kwargs)
+
+
+def _positive_int(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=1), **kwargs)
+
+
+class _ConfigSchema(Schema):
+    """Field names are the config keys themselves, so errors name the key."""
+
+    COPILOT_ASYNC_MODE = fields.String(
+        load_default="threading", validate=validate.OneOf(ASYNC_MODES)
+    )
+    COPILOT_AUTH_SECRET = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1)
+    )
+    COPILOT_ALLOW_ORIGINS = fields.List(
+        fields.String(validate=validate.Length(min=1)), load_default=lambda: ["*"]
+    )
+    COPILOT_COOKIE_SAMESITE = fields.String(
+        load_default="lax", validate=validate.OneOf(SAMESITE_VALUES)
+    )
+    COPILOT_DATABASE_URL = fields.String(load_default=None, allow_none=True)
+    COPILOT_MESSAGE_QUEUE = fields.String(load_default=None, allow_none=True)
+    COPILOT_SESSION_TIMEOUT = _positive_seconds(load_default=300.0)
+    COPILOT_FUNCTION_TIMEOUT = _positive_seconds(load_default=60.0)
+    COPILOT_ASK_TIMEOUT = _positive_seconds(load_default=60.0)
+    COPILOT_MAX_UPLOAD_MB = _positive_seconds(load_default=20.0)
+    COPILOT_UPLOAD_ACCEPT = fields.List(fields.String(), load_default=lambda: ["*/*"])
+    # Keys beyond the SPEC's list, each bounding something a client controls.
+    COPILOT_MAX_MESSAGE_CHARS = _positive_int(load_default=100_000)
+    COPILOT_MAX_PENDING_MESSAGES = _positive_int(load_default=20)
+    COPILOT_REPLAY_BUFFER = _positive_int(load_default=1000)
+    COPILOT_TRANSPORTS = fields.List(
+        fields.String(validate=validate.OneOf(TRANSPORTS)),
+        validate=validate.Length(min=1),
+        load_default=lambda: ["websocket"],
+    )
+    COPILOT_ASSISTANT_NAME = fields.String(
+        load_default="Assistant", validate=validate.Length(min=1, max=100)
+    )
+    COPILOT_SOCKETIO_PATH = fields.String(load_default=None, allow_none=True)
+
+
+@dataclass(frozen=True)
+class CopilotConfig:
+    """The validated configuration of one app's copilot."""
+
+    async_mode: str
+    auth_secret: str | None
+    allow_origins: tuple[str, ...]
+    cookie_samesite: str
+    database_url: str | None
+    message_queue: str | None
+    session_timeout: float
+    function_timeout: float
+    ask_timeout: float
+    max_upload_mb: float
+    upload_accept: tuple[str, ...]
+    max_message_chars: int
+    max_pending_messages: int
+    replay_buffer: int
+    transports: tuple[str, ...]
+    assistant_name: str
+    socketio_path: str | None
+
+    @property
+    def auth_required(self) -> bool:
+        return self.auth_secret is not None
+
+
+def load_config(
+    app_config: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> CopilotConfig:
+    """Read and validate every ``COPILOT_*`` key of ``app_config``.
+
+    Raises :class:`ConfigError` naming each bad or unknown key.
+    """
+    environ = os.environ if environ is None else environ
+    raw = {key: value for key, value in app_config.items() if key.startswith("COPILOT_")}
+    for key, env_names in _ENV_FALLBACKS.items():
+        if key not in raw:
+            for env_name in env_names:
+                if environ.get(env_name):
+                    raw[key] = environ[env_name]
+                    break
+    try:
+        data = _ConfigSchema().load(raw)
+    except ValidationError as exc:
+        messages: dict[str, Any] = exc.messages if isinstance(exc.messages, dict) else {}
+        problems = "; ".join(
+            f"{key}: {' '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}"
+            for key, msgs in sorted(messages.items())
+        )
+        raise ConfigError(f"Invalid flask_copilot configuration: {problems}") from None
+    return CopilotConfig(
+        async_mode=data["COPILOT_ASYNC_MODE"],
+        auth_secret=data["COPILOT_AUTH_SECRET"],
+        allow_origins=tuple(data["COPILOT_ALLOW_ORIGINS"]),
+        cookie_samesite=data["COPILOT_COOKIE_SAMESITE"],
+        database_url=data["COPILOT_DATABASE_URL"],
+        message_queue=data["COPILOT_MESSAGE_QUEUE"],
+        session_timeout=data["COPILOT_SESSION_TIMEOUT"],
+        function_timeout=data["COPILOT_FUNCTION_TIMEOUT"],
+        ask_timeout=data["COPILOT_ASK_TIMEOUT"],
+        max_upload_mb=data["COPILOT_MAX_UPLOAD_MB"],
+        upload_accept=tuple(data["COPILOT_UPLOAD_ACCEPT"]),
+        max_message_chars=data["COPILOT_MAX_MESSAGE_CHARS"],
+        max_pending_messages=data["COPILOT_MAX_PENDING_MESSAGES"],
+        replay_buffer=data["COPILOT_REPLAY_BUFFER"],
+        transports=tuple(data["COPILOT_TRANSPORTS"]),
+        assistant_name=data["COPILOT_ASSISTANT_NAME"],
+        socketio_path=data["COPILOT_SOCKETIO_PATH"],
+    )

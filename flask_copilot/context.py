@@ -1,0 +1,118 @@
+"""``context`` and ``user_session``: the current chat session, wherever a handler runs.
+
+Handlers run on greenlets or threads; each has its own ``contextvars`` context, so a
+ContextVar set by the runner is seen only by that handler. Plain Flask views that call
+``init_ws_context``/``init_http_context`` keep the session on ``flask.g`` instead, which
+Flask discards at the end of the request (a ContextVar set there would leak into the
+next request served by the same gthread worker thread).
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+from flask import g, has_app_context
+
+from .errors import NoContextError, StopRequested
+from .session import BaseSession, HTTPSession, TaskState, new_id
+from .user import User
+
+_current_session: ContextVar[BaseSession | None] = ContextVar("flask_copilot_session", default=None)
+_current_task: ContextVar[TaskState | None] = ContextVar("flask_copilot_task", default=None)
+_G_KEY = "_flask_copilot_session"
+
+_NO_CONTEXT = (
+    "No copilot context here. Copilot calls work inside @copilot handlers; in a plain "
+    "Flask view call init_http_context() or init_ws_context(session) first."
+)
+
+
+def current_session() -> BaseSession | None:
+    session = _current_session.get()
+    if session is None and has_app_context():
+        session = g.get(_G_KEY)
+    return session
+
+
+def require_session() -> BaseSession:
+    session = current_session()
+    if session is None:
+        raise NoContextError(_NO_CONTEXT)
+    return session
+
+
+def checkpoint() -> None:
+    """Raise :class:`StopRequested` if the user stopped the running handler."""
+    task = _current_task.get()
+    if task is not None and task.stop_requested:
+        raise StopRequested()
+
+
+def bind(session: BaseSession, task: TaskState | None) -> tuple[Any, Any]:
+    """Make ``session`` (and ``task``) current for this greenlet/thread."""
+    return _current_session.set(session), _current_task.set(task)
+
+
+def unbind(tokens: tuple[Any, Any]) -> None:
+    session_token, task_token = tokens
+    _current_session.reset(session_token)
+    _current_task.reset(task_token)
+
+
+def _bind_to_request(session: BaseSession) -> None:
+    if has_app_context():
+        setattr(g, _G_KEY, session)
+    else:
+        _current_session.set(session)
+
+
+def init_ws_context(session: BaseSession) -> BaseSession:
+    """Push later copilot calls in this view into the live chat ``session``.
+
+    Get the session with ``WebsocketSession.get_by_id(session_id)``.
+    """
+    if not isinstance(session, BaseSession):
+        raise TypeError(f"init_ws_context needs a session, got {type(session).__name__}")
+    _bind_to_request(session)
+    return session
+
+
+def init_http_context(user: User | None = None, thread_id: str | None = None) -> BaseSession:
+    """A context for plain Flask views: ``Message.send()`` pushes nothing, fails not."""
+    session = HTTPSession(session_id=new_id(), client_type="http", user=user, thread_id=thread_id)
+    _bind_to_request(session)
+    return session
+
+
+class _Context:
+    """``context.session`` is the chat session of the running handler."""
+
+    @property
+    def session(self) -> BaseSession:
+        return require_session()
+
+
+class _UserSession:
+    """A dict per chat session: ``user_session.get(key, default)`` / ``.set(key, value)``.
+
+    A few keys describe the session itself and are read-only: ``id``, ``user``,
+    ``client_type``, ``thread_id``, ``chat_profile``.
+    """
+
+    _RESERVED = ("id", "user", "client_type", "thread_id", "chat_profile")
+
+    def get(self, key: str, default: Any = None) -> Any:
+        session = require_session()
+        if key in self._RESERVED:
+            return getattr(session, key)
+        return session.user_session.get(key, default)
+
+    def set(self, key: str, value: Any) -> None:
+        if key in self._RESERVED:
+            raise KeyError(f"user_session[{key!r}] is read-only (it describes the session)")
+        require_session().user_session[key] = value
+
+
+context = _Context()
+user_session = _UserSession()

@@ -1,0 +1,33 @@
+"""Exceptions of the public API, and the internal stop signal."""
+
+from __future__ import annotations
+
+
+class CopilotError(Exception):
+    """Base class of the errors flask_copilot raises on purpose."""
+
+
+class NoContextError(CopilotError, RuntimeError):
+    """A context-bound call (``Message.send()``, ``user_session``) ran outside any
+    copilot context."""
+
+
+class CopilotFunctionError(CopilotError):
+    """The host page answered a function call with an error, had no listener, or the
+    session cannot take function calls (not a copilot client, disconnected)."""
+
+
+class CopilotFunctionTimeout(CopilotError, TimeoutError):
+    """The host page did not answer a function call in time."""
+
+
+class SessionNotFound(CopilotError, LookupError):
+    """No live chat session has this id."""
+
+
+class StopRequested(BaseException):
+    """Raised inside a handler at its next framework call after the user pressed stop.
+
+    A ``BaseException`` so that a handler's ``except Exception`` does not swallow it;
+    the framework catches it and calls ``on_stop``.
+    """

@@ -1,0 +1,194 @@
+"""``Copilot``: the Flask extension object. Wires config, Socket.IO, blueprint, hooks."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask
+from flask_socketio import SocketIO
+
+from .config import ConfigError, load_config
+from .hooks import HookRegistry
+from .namespace import CopilotNamespace
+from .runner import HandlerRunner
+from .runtime import Runtime, is_monkey_patched
+from .state import EXTENSION_KEY, CopilotState, get_state
+from .views import make_blueprint
+
+F = TypeVar("F", bound=Callable[..., Any])
+logger = logging.getLogger("flask_copilot")
+
+
+def _normalise_prefix(prefix: str) -> str:
+    prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+    return prefix
+
+
+class Copilot:
+    """Serve an embeddable AI copilot from a Flask app.
+
+    ``Copilot(app)``, or ``copilot = Copilot()`` then ``copilot.init_app(app)`` in an app
+    factory. Handlers registered with the decorators before or after ``init_app`` apply
+    to every app this object is initialised on.
+
+    With ``socketio`` (your app's own ``SocketIO``) the copilot adds its namespace to it;
+    otherwise it creates one in ``COPILOT_ASYNC_MODE`` (never auto-detected).
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        socketio: SocketIO | None = None,
+        url_prefix: str = "",
+    ) -> None:
+        self.hooks = HookRegistry()
+        self._socketio = socketio
+        self._url_prefix = url_prefix
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(
+        self,
+        app: Flask,
+        *,
+        socketio: SocketIO | None = None,
+        url_prefix: str | None = None,
+    ) -> None:
+        if EXTENSION_KEY in app.extensions:
+            raise RuntimeError("flask_copilot is already initialised on this app.")
+        config = load_config(app.config)
+        prefix = _normalise_prefix(self._url_prefix if url_prefix is None else url_prefix)
+        socketio = socketio or self._socketio
+        namespace = f"{prefix}/copilot"
+        if socketio is None:
+            path = config.socketio_path or f"{prefix}/ws/socket.io"
+            origins = list(config.allow_origins)
+            socketio = SocketIO(
+                app,
+                async_mode=config.async_mode,
+                path=path,
+                cors_allowed_origins="*" if "*" in origins else origins,
+                message_queue=config.message_queue,
+                # Our socket handlers only validate and queue: run them inline, in the
+                # order the client sent them (see namespace.py).
+                async_handlers=False,
+            )
+        else:
+            if socketio.server is None:
+                socketio.init_app(app, async_mode=config.async_mode)
+            explicit = "COPILOT_ASYNC_MODE" in app.config
+            if explicit and socketio.async_mode != config.async_mode:
+                raise ConfigError(
+                    f"COPILOT_ASYNC_MODE is {config.async_mode!r} but the SocketIO you "
+                    f"passed runs in {socketio.async_mode!r} mode."
+                )
+            config = _with_mode(config, socketio.async_mode)
+        runtime = Runtime(socketio, config.async_mode)
+        state = CopilotState(
+            config=config,
+            hooks=self.hooks,
+            socketio=socketio,
+            runtime=runtime,
+            runner=HandlerRunner(app, self.hooks),
+            url_prefix=prefix,
+            namespace=namespace,
+            socketio_path=_engineio_path(socketio),
+        )
+        app.extensions[EXTENSION_KEY] = state
+        app.register_blueprint(make_blueprint(state), url_prefix=prefix or None)
+        socketio.on_namespace(CopilotNamespace(state))
+        _register_cli(app)
+        if not is_monkey_patched(config.async_mode):
+            message = (
+                f"flask_copilot runs in {config.async_mode} mode but this process is not "
+                "monkey-patched: a blocking call in a handler will freeze every client. "
+                "Start with `flask-copilot run --mode "
+                f"{config.async_mode}` or `gunicorn -k {config.async_mode}`."
+            )
+            warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+    def socketio_for(self, app: Flask) -> SocketIO:
+        """The ``SocketIO`` serving this copilot on ``app`` (e.g. for ``.run(app)``)."""
+        return get_state(app).socketio
+
+    # --- decorators -------------------------------------------------------------------
+
+    def _hook(self, name: str) -> Callable[[F], F]:
+        def register(handler: F) -> F:
+            self.hooks.register(name, handler)
+            return handler
+
+        return register
+
+    def on_chat_start(self, handler: F) -> F:
+        """Called once when a chat session starts (before any message)."""
+        return self._hook("on_chat_start")(handler)
+
+    def on_message(self, handler: F) -> F:
+        """Called with each :class:`Message` the user (or host page) sends."""
+        return self._hook("on_message")(handler)
+
+    def on_chat_end(self, handler: F) -> F:
+        """Called when a session ends (new chat, or disconnected past the timeout)."""
+        return self._hook("on_chat_end")(handler)
+
+    def on_stop(self, handler: F) -> F:
+        """Called after the user stopped a running handler."""
+        return self._hook("on_stop")(handler)
+
+    def on_chat_resume(self, handler: F) -> F:
+        return self._hook("on_chat_resume")(handler)
+
+    def on_audio_start(self, handler: F) -> F:
+        return self._hook("on_audio_start")(handler)
+
+    def on_audio_chunk(self, handler: F) -> F:
+        return self._hook("on_audio_chunk")(handler)
+
+    def on_audio_end(self, handler: F) -> F:
+        return self._hook("on_audio_end")(handler)
+
+    def on_feedback(self, handler: F) -> F:
+        return self._hook("on_feedback")(handler)
+
+    def set_chat_profiles(self, handler: F) -> F:
+        return self._hook("set_chat_profiles")(handler)
+
+    def set_starters(self, handler: F) -> F:
+        return self._hook("set_starters")(handler)
+
+    def identity_loader(self, handler: F) -> F:
+        return self._hook("identity_loader")(handler)
+
+    def header_auth_callback(self, handler: F) -> F:
+        return self._hook("header_auth_callback")(handler)
+
+    def action_callback(self, name: str) -> Callable[[F], F]:
+        def register(handler: F) -> F:
+            self.hooks.action_callbacks[name] = handler
+            return handler
+
+        return register
+
+
+def _with_mode(config: Any, async_mode: str) -> Any:
+    from dataclasses import replace
+
+    return replace(config, async_mode=async_mode)
+
+
+def _engineio_path(socketio: SocketIO) -> str:
+    middleware = getattr(socketio, "sockio_mw", None)
+    path = getattr(middleware, "engineio_path", "/socket.io/")
+    return str(path).strip("/")
+
+
+def _register_cli(app: Flask) -> None:
+    from .cli import copilot_cli
+
+    if "copilot" not in app.cli.commands:
+        app.cli.add_command(copilot_cli)

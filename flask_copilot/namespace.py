@@ -1,0 +1,327 @@
+"""The Socket.IO namespace: validates every client event and dispatches it.
+
+Socket handlers never run the app's code: they validate, queue a job on the session and
+return at once (the app's handlers run on the session's runner, see ``session.py``).
+That keeps them cheap enough to run inline, in arrival order.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import request
+from flask_socketio import ConnectionRefusedError, Namespace
+from marshmallow import ValidationError
+
+from .auth import InvalidToken, decode_token
+from .messages import Message
+from .schemas import CLIENT_EVENTS, HandshakeAuth
+from .session import ChatSession
+from .state import CopilotState
+from .user import User
+
+logger = logging.getLogger("flask_copilot")
+
+ErrorReply = dict[str, Any]
+
+
+def describe_errors(messages: Any, prefix: str = "") -> str:
+    """Flatten marshmallow's nested error dict into ``field: problem; …``."""
+    if isinstance(messages, dict):
+        parts = []
+        for key, value in messages.items():
+            name = key if key != "_schema" else ""
+            path = f"{prefix}.{name}" if prefix and name else (name or prefix)
+            parts.append(describe_errors(value, path))
+        return "; ".join(part for part in parts if part)
+    text = " ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+    return f"{prefix}: {text}" if prefix else text
+
+
+class SocketIOTransport:
+    """Delivers a session's events to one socket of this namespace."""
+
+    def __init__(self, state: CopilotState) -> None:
+        self._state = state
+
+    def send(self, sid: str, event: str, payload: dict[str, Any]) -> None:
+        self._state.socketio.emit(event, payload, to=sid, namespace=self._state.namespace)
+
+
+class CopilotNamespace(Namespace):  # type: ignore[misc]
+    def __init__(self, state: CopilotState) -> None:
+        super().__init__(state.namespace)
+        self.state = state
+        self.transport = SocketIOTransport(state)
+        self._restored: dict[str, bool] = {}
+        self._reaper_started = False
+
+    # --- dispatch ----------------------------------------------------------------
+
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        if event in ("connect", "disconnect") or event in CLIENT_EVENTS:
+            return super().trigger_event(event, *args)
+        sid = args[0] if args else None
+        session = self.state.registry.by_sid(sid) if sid else None
+        if session is not None:
+            return self._refuse(session, event, "unknown_event", f"Unknown event {event!r}.")
+        return None
+
+    def _load(self, session: ChatSession, event: str, data: Any) -> dict[str, Any] | ErrorReply:
+        """Validate ``data`` against the event's schema; on failure report and return
+        the error reply (a dict with ``ok: False``)."""
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            return self._refuse(
+                session, event, "invalid_event", f"{event}: the payload must be an object."
+            )
+        try:
+            loaded: dict[str, Any] = CLIENT_EVENTS[event].schema().load(data)
+        except ValidationError as exc:
+            return self._refuse(
+                session,
+                event,
+                "invalid_event",
+                f"{event}: {describe_errors(exc.messages)}",
+                fields=exc.messages,
+            )
+        return loaded
+
+    def _refuse(
+        self,
+        session: ChatSession,
+        event: str,
+        code: str,
+        message: str,
+        fields: Any = None,
+    ) -> ErrorReply:
+        logger.info("refused %s from session %s: %s", event, session.id, message)
+        session.emit("error", {"code": code, "message": message, "event": event, "fields": fields})
+        return {"ok": False, "error": {"code": code, "message": message}}
+
+    def _session(self) -> ChatSession | None:
+        return self.state.registry.by_sid(request.sid)  # type: ignore[attr-defined]
+
+    NO_SESSION: ErrorReply = {
+        "ok": False,
+        "error": {"code": "no_session", "message": "This socket's session has ended."},
+    }
+
+    # --- connection ----------------------------------------------------------------
+
+    def on_connect(self, auth: Any = None) -> None:
+        sid: str = request.sid  # type: ignore[attr-defined]
+        if auth is not None and not isinstance(auth, dict):
+            raise ConnectionRefusedError("invalid_handshake: auth must be an object")
+        try:
+            handshake = HandshakeAuth().load(auth or {})
+        except ValidationError as exc:
+            raise ConnectionRefusedError(
+                f"invalid_handshake: {describe_errors(exc.messages)}"
+            ) from None
+        user = self._authenticate(handshake["accessToken"])
+        session, restored = self._find_or_create(handshake, user)
+        self._restored[sid] = restored
+        self.state.registry.bind_sid(sid, session)
+        self._start_reaper()
+
+    def _authenticate(self, token: str | None) -> User | None:
+        secret = self.state.config.auth_secret
+        if secret is None:
+            return None
+        if not token:
+            raise ConnectionRefusedError("not_authenticated: an access token is required")
+        try:
+            return decode_token(token, secret)
+        except InvalidToken as exc:
+            logger.info("refused a connection: invalid token (%s)", exc)
+            raise ConnectionRefusedError("not_authenticated: invalid access token") from None
+
+    def _find_or_create(
+        self, handshake: dict[str, Any], user: User | None
+    ) -> tuple[ChatSession, bool]:
+        registry = self.state.registry
+        wanted = handshake["sessionId"]
+        if wanted:
+            existing = registry.get(wanted)
+            if existing is not None and not existing.ended and _same_owner(existing.user, user):
+                return existing, True
+        config = self.state.config
+        runtime = self.state.runtime
+        session = ChatSession(
+            transport=self.transport,
+            spawn=runtime.spawn,
+            after_emit=runtime.yield_now,
+            replay_limit=config.replay_buffer,
+            max_pending=config.max_pending_messages,
+            assistant_name=config.assistant_name,
+            client_type=handshake["clientType"],
+            user=user,
+            thread_id=None,
+            chat_profile=handshake["chatProfile"],
+            language=handshake["language"],
+        )
+        registry.add(session)
+        # First job of every session: nothing the user sends can overtake it.
+        session.submit(self.state.runner.job(session, "on_chat_start"), force=True)
+        return session, False
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        sid: str = request.sid  # type: ignore[attr-defined]
+        self._restored.pop(sid, None)
+        session = self.state.registry.unbind_sid(sid)
+        if session is not None:
+            session.detach(sid)
+
+    # --- client events -------------------------------------------------------------
+
+    def on_ready(self, data: Any = None) -> Any:
+        session = self._session()
+        if session is None:
+            return self.NO_SESSION
+        loaded = self._load(session, "ready", data)
+        if "ok" in loaded:
+            return loaded
+        sid: str = request.sid  # type: ignore[attr-defined]
+        previous = session.target_sid
+        if previous is not None and previous != sid:
+            # The same session opened on a newer socket (reconnect raced the old
+            # socket's timeout, or a second tab): the newest socket wins.
+            self.state.registry.unbind_sid(previous)
+            session.detach(previous)
+            self.state.socketio.server.disconnect(previous, namespace=self.state.namespace)
+        restored = self._restored.get(sid, False)
+        greeting = {
+            "sessionId": session.id,
+            "threadId": session.thread_id,
+            "restored": restored,
+            "user": session.user.to_wire() if session.user else None,
+        }
+        # A new session's events start again from 1, whatever the client saw before.
+        last_seq = loaded["lastSeq"] if restored else 0
+        if not session.attach(sid, last_seq, ("session", greeting)):
+            self._refuse(
+                session,
+                "ready",
+                "replay_incomplete",
+                "Some events are too old to replay; reload the conversation.",
+            )
+        return {"ok": True}
+
+    def on_client_message(self, data: Any = None) -> Any:
+        session = self._session()
+        if session is None:
+            return self.NO_SESSION
+        loaded = self._load(session, "client_message", data)
+        if "ok" in loaded:
+            return loaded
+        limit = self.state.config.max_message_chars
+        if len(loaded["content"]) > limit:
+            return self._refuse(
+                session,
+                "client_message",
+                "too_large",
+                f"client_message: content has {len(loaded['content'])} characters; "
+                f"the limit is {limit}.",
+                fields={"content": [f"Longer than {limit} characters."]},
+            )
+        author = "User"
+        if session.user is not None:
+            author = session.user.display_name or session.user.identifier
+        metadata = dict(loaded["metadata"])
+        client_id = loaded["clientId"]
+        if client_id:
+            metadata["clientId"] = client_id
+        message = Message(loaded["content"], author=author, type=loaded["type"], metadata=metadata)
+        message.thread_id = session.thread_id
+        if client_id:
+            earlier = session.message_id_for(client_id)
+            if earlier is not None:
+                return {"ok": True, "id": earlier, "duplicate": True}
+        if session.pending_jobs >= self.state.config.max_pending_messages:
+            return self._refuse(
+                session,
+                "client_message",
+                "too_many_pending",
+                f"{session.pending_jobs} messages are already waiting; try again "
+                "when the assistant has answered.",
+            )
+        if client_id:
+            session.remember_client_id(client_id, message.id)
+        # Echo first, then queue: the user's message always precedes its reply.
+        session.emit("new_message", {"message": message.to_wire()})
+        job = self.state.runner.job(session, "on_message", message, message_id=message.id)
+        session.submit(job, force=True)
+        return {"ok": True, "id": message.id}
+
+    def on_stop(self, data: Any = None) -> Any:
+        session = self._session()
+        if session is None:
+            return self.NO_SESSION
+        loaded = self._load(session, "stop", data)
+        if "ok" in loaded:
+            return loaded
+        return {"ok": True, "stopped": session.request_stop()}
+
+    def on_end_session(self, data: Any = None) -> Any:
+        session = self._session()
+        if session is None:
+            return self.NO_SESSION
+        loaded = self._load(session, "end_session", data)
+        if "ok" in loaded:
+            return loaded
+        self.end_session(session)
+        return {"ok": True}
+
+    def on_call_fn_result(self, data: Any = None) -> Any:
+        session = self._session()
+        if session is None:
+            return self.NO_SESSION
+        loaded = self._load(session, "call_fn_result", data)
+        if "ok" in loaded:
+            return loaded
+        return self._refuse(
+            session,
+            "call_fn_result",
+            "unknown_call",
+            f"call_fn_result: no function call {loaded['callId']!r} is waiting.",
+        )
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def end_session(self, session: ChatSession) -> None:
+        """End ``session`` now: stop its handler, run ``on_chat_end``, unbind its sockets
+        (the client disconnects; events from an unbound socket get ``no_session``)."""
+        if session.ended:
+            return
+        session.ended = True
+        session.request_stop()
+        sids = self.state.registry.sids_of(session)
+        self.state.registry.remove(session)
+        session.submit(self.state.runner.job(session, "on_chat_end", as_task=False), force=True)
+        for sid in sids:
+            session.detach(sid)
+
+    def _start_reaper(self) -> None:
+        if self._reaper_started:
+            return
+        self._reaper_started = True
+        self.state.runtime.spawn(self._reap_forever)
+
+    def _reap_forever(self) -> None:
+        timeout = self.state.config.session_timeout
+        interval = max(0.05, min(5.0, timeout / 4))
+        while True:
+            self.state.runtime.sleep(interval)
+            for session in self.state.registry.expired(time.monotonic(), timeout):
+                logger.debug("session %s expired", session.id)
+                self.end_session(session)
+
+
+def _same_owner(owner: User | None, user: User | None) -> bool:
+    if owner is None or user is None:
+        return owner is None and user is None
+    return owner.identifier == user.identifier

@@ -1,0 +1,182 @@
+"""Generate ``docs/protocol.md`` from the wire schemas (``python -m flask_copilot.protocol_doc``).
+
+``--check FILE`` exits 1 when FILE differs from what the schemas say (CI runs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from marshmallow import Schema, fields, missing, validate
+
+from .schemas import CLIENT_EVENTS, PROTOCOL_VERSION, SERVER_EVENTS, EventSpec, HandshakeAuth
+
+INTRO = f"""\
+# The flask_copilot wire protocol (version {PROTOCOL_VERSION})
+
+Generated from `flask_copilot/schemas.py` by `python -m flask_copilot.protocol_doc`;
+CI fails when this file differs from the schemas. Do not edit by hand.
+
+## Transport
+
+Socket.IO 5 (Engine.IO 4; socket.io-client 4.x). The widget first reads
+`GET {{server}}/copilot/settings`, which names the Engine.IO path, the namespace and
+the transports to use (default: websocket only, so several workers need no sticky
+sessions):
+
+```json
+{{"protocol": {PROTOCOL_VERSION}, "socket": {{"path": "ws/socket.io", "namespace": "/copilot",
+  "transports": ["websocket"]}}, "auth": {{"required": false}}, "ui": {{"name": "Assistant"}}}}
+```
+
+## Sessions, sequence numbers, replay
+
+- A connection is refused (`connect_error`, message `code: detail`) when the handshake
+  is invalid (`invalid_handshake`) or the token is missing or bad (`not_authenticated`).
+- A new connection creates a **chat session** with a server-made id; `on_chat_start`
+  is queued as its first job. A connection whose handshake names the `sessionId` of a
+  live session of the same user **reattaches** to it (`restored: true`).
+- After connecting, the client sends `ready`. The server answers `session` and then
+  replays the session's events with `seq > lastSeq` (from a bounded buffer,
+  `COPILOT_REPLAY_BUFFER`; for a new session, all of them). Until `ready`, nothing is
+  sent to the socket (events are buffered).
+- **Every server-to-client event carries `seq`**, per session, from 1, increasing by 1;
+  `session` carries the number of the last event so far without taking one. Clients
+  ignore events with `seq` not above the highest they have seen, except `session`;
+  on `restored: false` they start from 0 again. When the buffer no longer holds
+  everything after `lastSeq`, an `error` with code `replay_incomplete` follows the replay.
+- A session whose sockets are all gone is kept `COPILOT_SESSION_TIMEOUT` seconds, then
+  ended (`on_chat_end`). The newest socket of a session wins: an older one is
+  disconnected when a newer one sends `ready`.
+
+## Handlers and ordering
+
+`client_message` is acknowledged at once (`{{"ok": true, "id": …}}`); the server echoes
+the message as `new_message` (with `metadata.clientId`) and queues `on_message`.
+Handlers of one session run one at a time, in arrival order; each is wrapped in
+`task_start`/`task_end` carrying the `messageId` it handles. A stream ends with a
+`new_message`/`update_message` for the same id with `streaming: false`. Clients wait for
+each `client_message` ack before sending the next, which keeps order whatever the
+server's Socket.IO handler settings.
+
+## Errors
+
+A client event that fails validation, is unknown, or exceeds a limit gets an `error`
+event naming the problem, and, when the client asked for an acknowledgement,
+`{{"ok": false, "error": {{"code": …, "message": …}}}}` (a client may then show only the
+ack's error). The connection and the session go on. Events sent on a socket whose
+session has ended get `no_session`. A Socket.IO frame over 1 MB closes the connection
+(Engine.IO's `maxPayload`).
+"""
+
+
+def _field_type(field: fields.Field[Any]) -> str:
+    if isinstance(field, fields.Nested):
+        nested = field.nested
+        name = nested.__name__ if isinstance(nested, type) else type(nested).__name__
+        return f"object ({name})"
+    if isinstance(field, fields.List):
+        return f"list of {_field_type(field.inner)}"
+    return {
+        fields.String: "string",
+        fields.Integer: "integer",
+        fields.Float: "number",
+        fields.Boolean: "boolean",
+        fields.Dict: "object",
+        fields.Raw: "any JSON",
+    }.get(type(field), type(field).__name__)
+
+
+def _describe_validator(validator: object) -> str | None:
+    if isinstance(validator, validate.Length):
+        if validator.min and validator.max:
+            return f"{validator.min}–{validator.max} characters"
+        if validator.max:
+            return f"at most {validator.max} characters"
+        return f"at least {validator.min} characters" if validator.min else None
+    if isinstance(validator, validate.Range):
+        low = f"≥ {validator.min}" if validator.min is not None else ""
+        high = f"≤ {validator.max}" if validator.max is not None else ""
+        return " and ".join(part for part in (low, high) if part) or None
+    if isinstance(validator, validate.OneOf):
+        return "one of " + ", ".join(f"`{choice}`" for choice in validator.choices)
+    return None
+
+
+def _field_notes(field: fields.Field[Any]) -> str:
+    notes = []
+    if field.required:
+        notes.append("required")
+    if field.allow_none:
+        notes.append("nullable")
+    default = field.load_default
+    if default not in (missing, None) and not callable(default) and not field.required:
+        notes.append(f"default `{default}`")
+    for validator in field.validators:
+        described = _describe_validator(validator)
+        if described:
+            notes.append(described)
+    doc = field.metadata.get("doc")
+    if doc:
+        notes.append(doc)
+    return "; ".join(notes).replace("|", "\\|")
+
+
+def _schema_table(schema: type[Schema]) -> str:
+    rows = ["| field | type | notes |", "|---|---|---|"]
+    for name, field in schema().fields.items():
+        wire_name = field.data_key or name
+        rows.append(f"| `{wire_name}` | {_field_type(field)} | {_field_notes(field)} |")
+    if len(rows) == 2:
+        return "No fields: send `{}` or nothing."
+    return "\n".join(rows)
+
+
+def _event_section(spec: EventSpec) -> str:
+    parts = [f"### `{spec.name}`", "", spec.doc, "", _schema_table(spec.schema)]
+    if spec.ack is not None:
+        parts += ["", f"Acknowledgement ({spec.ack.__name__}):", "", _schema_table(spec.ack)]
+    return "\n".join(parts)
+
+
+def render() -> str:
+    from .schemas import MessageBody, UserInfo
+
+    sections = [
+        INTRO,
+        "## Handshake (`auth`)\n\n" + _schema_table(HandshakeAuth),
+        "## Client to server\n",
+        *(_event_section(spec) for spec in CLIENT_EVENTS.values()),
+        "## Server to client\n",
+        *(_event_section(spec) for spec in SERVER_EVENTS.values()),
+        "## Shared objects\n",
+        "### Message\n\n" + _schema_table(MessageBody),
+        "### User\n\n" + _schema_table(UserInfo),
+    ]
+    return "\n\n".join(section.rstrip() for section in sections) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", metavar="FILE", help="fail if FILE is not current")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        path = Path(args.check)
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != text:
+            print(
+                f"{args.check} is stale: run `python -m flask_copilot.protocol_doc > {args.check}`",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,65 @@
+"""Mode-neutral concurrency primitives (threading, eventlet, gevent).
+
+Library code never calls ``time.sleep`` or ``threading.Event`` directly: under an
+unpatched eventlet/gevent hub those would freeze every client. Everything goes through
+the async driver Flask-SocketIO/Engine.IO picked for the configured mode.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from flask_socketio import SocketIO
+
+
+class WaitableEvent(Protocol):
+    def set(self) -> None: ...
+    def clear(self) -> None: ...
+    def is_set(self) -> bool: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+class Runtime:
+    """Spawn, sleep and wait the way the configured async mode wants."""
+
+    def __init__(self, socketio: SocketIO, async_mode: str) -> None:
+        self._socketio = socketio
+        self.async_mode = async_mode
+        # Greenlets only run when the current one yields; threads are preempted.
+        self.cooperative = async_mode in ("eventlet", "gevent")
+
+    def spawn(self, target: Callable[..., Any], *args: Any) -> None:
+        self._socketio.start_background_task(target, *args)
+
+    def sleep(self, seconds: float) -> None:
+        self._socketio.sleep(seconds)
+
+    def yield_now(self) -> None:
+        """Let other greenlets (e.g. the websocket writer) run, so a handler that never
+        sleeps still gets its emits onto the wire as they happen."""
+        if self.cooperative:
+            self._socketio.sleep(0)
+
+    def create_event(self) -> WaitableEvent:
+        server = self._socketio.server
+        if server is None:  # pragma: no cover - init_app always creates it first
+            raise RuntimeError("SocketIO is not initialised with an app yet")
+        event: WaitableEvent = server.eio.create_event()
+        return event
+
+
+def is_monkey_patched(async_mode: str) -> bool:
+    """Whether blocking calls (``time.sleep``, sockets) yield to the hub in this process.
+
+    Only inspects modules already imported: checking must not import eventlet (it warns
+    at import) in a process that does not use it.
+    """
+    if async_mode == "gevent":
+        monkey = sys.modules.get("gevent.monkey")
+        return bool(monkey and monkey.is_module_patched("socket"))
+    if async_mode == "eventlet":
+        patcher = sys.modules.get("eventlet.patcher")
+        return bool(patcher and patcher.is_monkey_patched("socket"))
+    return True

@@ -1,0 +1,323 @@
+"""Marshmallow schemas for every wire event: the single source of the protocol.
+
+``docs/protocol.md`` is generated from :data:`CLIENT_EVENTS`, :data:`SERVER_EVENTS`
+and :class:`HandshakeAuth` (``python -m flask_copilot.protocol_doc``), and a test fails
+when the committed doc differs, so the doc cannot drift from the code.
+
+Client events are *loaded* (validated) before anything acts on them; unknown fields are
+refused (marshmallow's default ``RAISE``). Server events are described by schemas too;
+the test client validates every event it receives against them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+PROTOCOL_VERSION = 1
+
+MAX_ID_CHARS = 64
+MAX_TOKEN_CHARS = 8192
+MAX_METADATA_BYTES = 16 * 1024
+MAX_FUNCTION_RESULT_BYTES = 256 * 1024
+
+MESSAGE_TYPES = ("user_message", "assistant_message", "system_message")
+CLIENT_MESSAGE_TYPES = ("user_message", "system_message")
+CLIENT_TYPES = ("copilot", "webapp")
+
+
+def _bounded_json(limit: int, what: str) -> validate.Validator:
+    class _BoundedJson(validate.Validator):
+        def __call__(self, value: Any) -> Any:
+            try:
+                size = len(json.dumps(value, separators=(",", ":")).encode())
+            except (TypeError, ValueError):
+                raise ValidationError(f"{what} must be JSON-serialisable.") from None
+            if size > limit:
+                raise ValidationError(f"{what} is {size} bytes; the limit is {limit}.")
+            return value
+
+    return _BoundedJson()
+
+
+def _id_field(**kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=MAX_ID_CHARS), **kwargs)
+
+
+def _metadata_field(**kwargs: Any) -> fields.Dict:
+    return fields.Dict(
+        keys=fields.String(), validate=_bounded_json(MAX_METADATA_BYTES, "metadata"), **kwargs
+    )
+
+
+class _Seq(Schema):
+    """Every server-to-client event of a session carries its sequence number."""
+
+    seq = fields.Integer(
+        required=True,
+        metadata={"doc": "Per-session sequence number, from 1, increasing by 1."},
+    )
+
+
+# --- handshake ---------------------------------------------------------------------
+
+
+class HandshakeAuth(Schema):
+    """The Socket.IO ``auth`` object sent with the connection request."""
+
+    clientType = fields.String(
+        load_default="copilot",
+        validate=validate.OneOf(CLIENT_TYPES),
+        metadata={"doc": "`copilot` for the embedded widget (it answers function calls)."},
+    )
+    accessToken = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=MAX_TOKEN_CHARS),
+        metadata={"doc": "JWT issued by the host site; required when auth is on."},
+    )
+    sessionId = _id_field(
+        load_default=None,
+        allow_none=True,
+        metadata={"doc": "Reattach to this (detached) session after a reconnect."},
+    )
+    lastSeq = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=0),
+        metadata={"doc": "Highest `seq` the client has seen; later events are replayed."},
+    )
+    threadId = _id_field(
+        load_default=None, allow_none=True, metadata={"doc": "Thread to resume (persistence)."}
+    )
+    language = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=35))
+    chatProfile = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=100)
+    )
+    protocol = fields.Integer(load_default=PROTOCOL_VERSION)
+
+
+# --- client to server ----------------------------------------------------------------
+
+
+class ReadyEvent(Schema):
+    lastSeq = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+
+
+class ClientMessageEvent(Schema):
+    clientId = _id_field(
+        load_default=None,
+        allow_none=True,
+        metadata={"doc": "Client-made id; a resend with the same id is not handled twice."},
+    )
+    type = fields.String(load_default="user_message", validate=validate.OneOf(CLIENT_MESSAGE_TYPES))
+    content = fields.String(
+        required=True,
+        metadata={"doc": "Text; at most `COPILOT_MAX_MESSAGE_CHARS` characters."},
+    )
+    metadata = _metadata_field(load_default=dict)
+
+
+class EmptyEvent(Schema):
+    """An event that carries no fields (``{}`` or nothing)."""
+
+
+class CallFnResultEvent(Schema):
+    callId = _id_field(required=True)
+    value = fields.Raw(
+        load_default=None,
+        allow_none=True,
+        validate=_bounded_json(MAX_FUNCTION_RESULT_BYTES, "value"),
+    )
+    error = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+# --- acks --------------------------------------------------------------------------
+
+
+class ErrorBody(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class Ack(Schema):
+    ok = fields.Boolean(required=True)
+    id = fields.String(metadata={"doc": "The server's id of the accepted message."})
+    error = fields.Nested(ErrorBody)
+
+
+# --- server to client ----------------------------------------------------------------
+
+
+class UserInfo(Schema):
+    identifier = fields.String(required=True)
+    displayName = fields.String(allow_none=True)
+    metadata = fields.Dict()
+
+
+class MessageBody(Schema):
+    id = fields.String(required=True)
+    threadId = fields.String(required=True, allow_none=True)
+    type = fields.String(required=True, validate=validate.OneOf(MESSAGE_TYPES))
+    author = fields.String(required=True)
+    content = fields.String(required=True)
+    createdAt = fields.String(required=True, metadata={"doc": "ISO 8601, UTC."})
+    streaming = fields.Boolean(required=True)
+    isError = fields.Boolean(required=True)
+    parentId = fields.String(required=True, allow_none=True)
+    metadata = fields.Dict(required=True)
+    actions = fields.List(fields.Dict(), required=True)
+    elements = fields.List(fields.Dict(), required=True)
+
+
+class SessionEvent(_Seq):
+    sessionId = fields.String(required=True)
+    threadId = fields.String(required=True, allow_none=True)
+    restored = fields.Boolean(
+        required=True, metadata={"doc": "True when an existing session was reattached."}
+    )
+    user = fields.Nested(UserInfo, required=True, allow_none=True)
+
+
+class MessageEvent(_Seq):
+    message = fields.Nested(MessageBody, required=True)
+
+
+class DeleteMessageEvent(_Seq):
+    id = fields.String(required=True)
+
+
+class StreamTokenEvent(_Seq):
+    id = fields.String(required=True, metadata={"doc": "The message being streamed."})
+    token = fields.String(required=True)
+    isSequence = fields.Boolean(
+        required=True, metadata={"doc": "True: `token` replaces the whole content."}
+    )
+
+
+class TaskEvent(_Seq):
+    messageId = fields.String(
+        allow_none=True, metadata={"doc": "The user message being handled, if any."}
+    )
+
+
+class ErrorEvent(_Seq):
+    code = fields.String(
+        required=True,
+        metadata={"doc": "`invalid_event`, `unknown_event`, `too_many_pending`, …"},
+    )
+    message = fields.String(required=True, metadata={"doc": "What was wrong, for people."})
+    event = fields.String(
+        allow_none=True, metadata={"doc": "The client event that caused it, if any."}
+    )
+    fields_ = fields.Dict(
+        data_key="fields",
+        allow_none=True,
+        metadata={"doc": "Per-field problems, as marshmallow reports them."},
+    )
+
+
+class CallFnEvent(_Seq):
+    callId = fields.String(required=True)
+    name = fields.String(required=True)
+    args = fields.Dict(required=True)
+    timeout = fields.Float(required=True, metadata={"doc": "Seconds the server waits."})
+
+
+class CallFnCancelEvent(_Seq):
+    callId = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+# --- the event tables ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    name: str
+    schema: type[Schema]
+    doc: str
+    ack: type[Schema] | None = None
+
+
+CLIENT_EVENTS: dict[str, EventSpec] = {
+    spec.name: spec
+    for spec in (
+        EventSpec(
+            "ready",
+            ReadyEvent,
+            "Sent once after each connect. The server answers `session`, then replays "
+            "the events after `lastSeq` (all of them for a new session).",
+        ),
+        EventSpec(
+            "client_message",
+            ClientMessageEvent,
+            "A message typed by the user, or context pushed by the host page "
+            "(`system_message`). Queued behind the session's running handler; handlers "
+            "of one session run one at a time in arrival order.",
+            ack=Ack,
+        ),
+        EventSpec(
+            "stop",
+            EmptyEvent,
+            "Stop the running handler: its next framework call raises a stop "
+            "exception and `on_stop` runs. Messages queued behind it still run.",
+        ),
+        EventSpec(
+            "end_session",
+            EmptyEvent,
+            "End the session now (new chat): `on_chat_end` runs; the socket's later "
+            "events get `no_session`, so the client disconnects and connects afresh.",
+        ),
+        EventSpec(
+            "call_fn_result",
+            CallFnResultEvent,
+            "The page's answer to a `call_fn`: `value`, or `error` with a message.",
+        ),
+    )
+}
+
+SERVER_EVENTS: dict[str, EventSpec] = {
+    spec.name: spec
+    for spec in (
+        EventSpec(
+            "session",
+            SessionEvent,
+            "Answer to `ready`, sent before any replay. Its `seq` is the session's last "
+            "event so far (it takes no number of its own and is never replayed). "
+            "`restored: false` means a new session: forget the previous chat and its "
+            "`seq`s, events count from 1 again.",
+        ),
+        EventSpec("new_message", MessageEvent, "Add a message, or replace it by `id`."),
+        EventSpec("update_message", MessageEvent, "Replace a message by `id`."),
+        EventSpec("delete_message", DeleteMessageEvent, "Remove a message by `id`."),
+        EventSpec(
+            "stream_start",
+            MessageEvent,
+            "A streamed message begins (`streaming: true`); content holds the first token.",
+        ),
+        EventSpec("stream_token", StreamTokenEvent, "Append `token` to message `id`."),
+        EventSpec("task_start", TaskEvent, "A handler started: show typing, enable stop."),
+        EventSpec("task_end", TaskEvent, "The handler finished."),
+        EventSpec(
+            "error",
+            ErrorEvent,
+            "A client event was refused, or the session hit a limit. The connection "
+            "and the session go on.",
+        ),
+        EventSpec(
+            "call_fn",
+            CallFnEvent,
+            "Call a function on the host page (`copilot-call-fn` window event); answer "
+            "with `call_fn_result`.",
+        ),
+        EventSpec(
+            "call_fn_cancel",
+            CallFnCancelEvent,
+            "The server stopped waiting for `callId` (timeout, stop): drop it.",
+        ),
+    )
+}

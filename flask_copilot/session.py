@@ -1,0 +1,287 @@
+"""Chat sessions: identity, per-session event sequence and replay, ordered job queue.
+
+This module does no I/O of its own. Sending goes through a :class:`Transport` and
+spawning through a ``spawn`` callable, both injected, so the ordering and replay rules
+are tested without a server.
+
+Locks: a plain ``threading.Lock`` guards each session's small critical sections. Under
+eventlet/gevent it is green once the process is monkey-patched, and the sections never
+wait on anything but the transport's non-blocking send.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .user import User
+
+Job = Callable[[], None]
+
+
+class Transport(Protocol):
+    def send(self, sid: str, event: str, payload: dict[str, Any]) -> None: ...
+
+
+def new_id() -> str:
+    """Server-made ids: random, unguessable (122 bits), never taken from a client."""
+    return str(uuid.uuid4())
+
+
+@dataclass
+class TaskState:
+    """The handler currently running for a session; stop flips ``stop_requested`` and
+    wakes whatever the handler waits on (function call, ask)."""
+
+    stop_requested: bool = False
+    wakers: list[Callable[[], None]] = field(default_factory=list)
+
+    def request_stop(self) -> None:
+        self.stop_requested = True
+        for wake in list(self.wakers):
+            wake()
+
+
+class BaseSession:
+    """What ``context.session`` exposes to handlers, whatever the context kind."""
+
+    #: Whether events reach a live client (False for HTTP contexts).
+    interactive = False
+    #: Default author of assistant messages (``COPILOT_ASSISTANT_NAME``).
+    assistant_name = "Assistant"
+
+    def __init__(
+        self,
+        *,
+        session_id: str,
+        client_type: str,
+        user: User | None,
+        thread_id: str | None,
+        chat_profile: str | None = None,
+        language: str | None = None,
+    ) -> None:
+        self.id = session_id
+        self.client_type = client_type
+        self.user = user
+        self.thread_id = thread_id
+        self.chat_profile = chat_profile
+        self.language = language
+        self.user_session: dict[str, Any] = {}
+
+    def emit(self, event: str, payload: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class HTTPSession(BaseSession):
+    """A context for plain Flask views: messages are built, nothing is pushed."""
+
+    def emit(self, event: str, payload: dict[str, Any]) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class BufferedEvent:
+    seq: int
+    event: str
+    payload: dict[str, Any]
+
+
+class ChatSession(BaseSession):
+    """A live chat with one widget, surviving socket reconnects until it expires."""
+
+    interactive = True
+
+    def __init__(
+        self,
+        *,
+        transport: Transport,
+        spawn: Callable[[Callable[[], None]], None],
+        replay_limit: int,
+        max_pending: int,
+        after_emit: Callable[[], None] = lambda: None,
+        assistant_name: str = "Assistant",
+        session_id: str | None = None,
+        client_type: str = "copilot",
+        user: User | None = None,
+        thread_id: str | None = None,
+        chat_profile: str | None = None,
+        language: str | None = None,
+    ) -> None:
+        super().__init__(
+            session_id=session_id or new_id(),
+            client_type=client_type,
+            user=user,
+            thread_id=thread_id,
+            chat_profile=chat_profile,
+            language=language,
+        )
+        self._transport = transport
+        self._spawn = spawn
+        self._after_emit = after_emit
+        self.assistant_name = assistant_name
+        self._max_pending = max_pending
+        self._lock = threading.Lock()
+        self._seq = 0
+        self._replay: deque[BufferedEvent] = deque(maxlen=replay_limit)
+        self._jobs: deque[Job] = deque()
+        self._runner_active = False
+        self._seen_client_ids: OrderedDict[str, str] = OrderedDict()
+        #: The socket events are sent to; None while detached or before ``ready``.
+        self.target_sid: str | None = None
+        #: Monotonic time the last socket left, or None while a socket is attached.
+        self.detached_at: float | None = time.monotonic()
+        self.current_task: TaskState | None = None
+        self.ended = False
+
+    # --- outgoing events ------------------------------------------------------------
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    def emit(self, event: str, payload: dict[str, Any]) -> None:
+        """Number the event, keep it for replay, send it if a socket is attached."""
+        with self._lock:
+            self._seq += 1
+            numbered = {"seq": self._seq, **payload}
+            self._replay.append(BufferedEvent(self._seq, event, numbered))
+            if self.target_sid is not None:
+                self._transport.send(self.target_sid, event, numbered)
+        self._after_emit()
+
+    def attach(self, sid: str, last_seq: int | None, greeting: tuple[str, dict[str, Any]]) -> bool:
+        """Make ``sid`` the target: send ``greeting`` (the ``session`` event), then what
+        the socket missed, atomically with respect to :meth:`emit`, so nothing is lost
+        or sent twice.
+
+        The greeting carries the current ``seq`` without taking a new one and is not
+        buffered: it tells the client where the replay that follows will end, before
+        the client decides which events it already has.
+
+        Returns False when events after ``last_seq`` have already left the replay
+        buffer (the client must treat its view as incomplete).
+        """
+        event, payload = greeting
+        with self._lock:
+            self.target_sid = sid
+            self.detached_at = None
+            after = last_seq or 0
+            self._transport.send(sid, event, {"seq": self._seq, **payload})
+            for buffered in self._replay:
+                if buffered.seq > after:
+                    self._transport.send(sid, buffered.event, buffered.payload)
+            return after >= self._seq or (bool(self._replay) and self._replay[0].seq <= after + 1)
+
+    def detach(self, sid: str) -> bool:
+        """Forget ``sid`` if it is the current target; True if it was."""
+        with self._lock:
+            if self.target_sid != sid:
+                return False
+            self.target_sid = None
+            self.detached_at = time.monotonic()
+            return True
+
+    # --- incoming work ---------------------------------------------------------------
+
+    def message_id_for(self, client_id: str) -> str | None:
+        """The server id given to an earlier message with this client id, if any."""
+        return self._seen_client_ids.get(client_id)
+
+    def remember_client_id(self, client_id: str, message_id: str) -> None:
+        """Record a client's message id, so a resend is recognised (last 1,000 kept)."""
+        with self._lock:
+            self._seen_client_ids[client_id] = message_id
+            while len(self._seen_client_ids) > 1000:
+                self._seen_client_ids.popitem(last=False)
+
+    def submit(self, job: Job, *, force: bool = False) -> bool:
+        """Queue ``job`` behind the session's running handler.
+
+        Jobs of one session run one at a time in submission order, on one runner task
+        that exists only while there is work. Returns False (job dropped) when the
+        queue is full, unless ``force`` (lifecycle hooks must run).
+        """
+        with self._lock:
+            if not force and len(self._jobs) >= self._max_pending:
+                return False
+            self._jobs.append(job)
+            if self._runner_active:
+                return True
+            self._runner_active = True
+        self._spawn(self._drain)
+        return True
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._jobs:
+                    self._runner_active = False
+                    return
+                job = self._jobs.popleft()
+            job()
+
+    @property
+    def pending_jobs(self) -> int:
+        return len(self._jobs)
+
+    def request_stop(self) -> bool:
+        """Stop the running handler at its next framework call; False if none runs."""
+        task = self.current_task
+        if task is None:
+            return False
+        task.request_stop()
+        return True
+
+
+class SessionRegistry:
+    """The live chat sessions of one process, by session id and by socket id."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_id: dict[str, ChatSession] = {}
+        self._by_sid: dict[str, ChatSession] = {}
+
+    def add(self, session: ChatSession) -> None:
+        with self._lock:
+            self._by_id[session.id] = session
+
+    def get(self, session_id: str) -> ChatSession | None:
+        return self._by_id.get(session_id)
+
+    def by_sid(self, sid: str) -> ChatSession | None:
+        return self._by_sid.get(sid)
+
+    def bind_sid(self, sid: str, session: ChatSession) -> None:
+        with self._lock:
+            self._by_sid[sid] = session
+
+    def unbind_sid(self, sid: str) -> ChatSession | None:
+        with self._lock:
+            return self._by_sid.pop(sid, None)
+
+    def sids_of(self, session: ChatSession) -> list[str]:
+        with self._lock:
+            return [sid for sid, s in self._by_sid.items() if s is session]
+
+    def remove(self, session: ChatSession) -> None:
+        with self._lock:
+            self._by_id.pop(session.id, None)
+            for sid in [sid for sid, s in self._by_sid.items() if s is session]:
+                del self._by_sid[sid]
+
+    def expired(self, now: float, timeout: float) -> list[ChatSession]:
+        """Sessions detached for longer than ``timeout`` seconds."""
+        with self._lock:
+            return [
+                s
+                for s in self._by_id.values()
+                if s.detached_at is not None and now - s.detached_at > timeout
+            ]
+
+    def __len__(self) -> int:
+        return len(self._by_id)

@@ -1,0 +1,48 @@
+"""Per-app state of the extension, kept in ``app.extensions["copilot"]``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+from flask_socketio import SocketIO
+
+from .config import CopilotConfig
+from .errors import NoContextError
+from .hooks import HookRegistry
+from .runner import HandlerRunner
+from .runtime import Runtime
+from .session import SessionRegistry
+
+EXTENSION_KEY = "copilot"
+
+
+@dataclass
+class CopilotState:
+    config: CopilotConfig
+    hooks: HookRegistry
+    socketio: SocketIO
+    runtime: Runtime
+    runner: HandlerRunner
+    url_prefix: str
+    namespace: str
+    socketio_path: str
+    registry: SessionRegistry = field(default_factory=SessionRegistry)
+
+
+def get_state(app: Flask | None = None) -> CopilotState:
+    if app is None:
+        try:
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+        except RuntimeError:
+            raise NoContextError(
+                "No Flask app context: pass the app, or work inside one."
+            ) from None
+    assert app is not None
+    state = app.extensions.get(EXTENSION_KEY)
+    if state is None:
+        raise NoContextError(
+            "flask_copilot is not initialised on this app: did you forget "
+            "Copilot(app) or copilot.init_app(app)?"
+        )
+    return state  # type: ignore[no-any-return]

@@ -1,0 +1,396 @@
+"""Test your copilot over a real socket: a protocol-speaking client and a live server.
+
+.. code-block:: python
+
+    from flask_copilot.testing import CopilotTestClient, LiveServer
+
+    def test_echo(app):
+        with LiveServer(app) as server, CopilotTestClient(server.url) as client:
+            reply = client.chat("hello")
+            assert reply.text == "You said: hello"
+
+The client behaves like the widget: it reads ``/copilot/settings``, connects with a
+client type and token, sends ``ready``, applies every event to its view of the chat
+(``client.messages``), and validates each event against the protocol schemas, so a
+test also catches a server that breaks the protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import socketio
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from .schemas import SERVER_EVENTS
+
+Predicate = Callable[[dict[str, Any]], bool]
+
+
+class ProtocolViolation(AssertionError):
+    """The server sent an event that does not match the protocol schemas."""
+
+
+class ConnectionRefused(socketio.exceptions.ConnectionError):  # type: ignore[misc]
+    """The server refused the connection; ``reason`` is what it said."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ServerRefused(Exception):
+    """The server answered a client event with ``ok: false``."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(f"{error.get('code')}: {error.get('message')}")
+        self.code = error.get("code")
+        self.error = error
+
+
+@dataclass
+class ReceivedEvent:
+    name: str
+    payload: dict[str, Any]
+    received_at: float
+
+
+@dataclass
+class Reply:
+    """Everything the server sent while handling one user message."""
+
+    message_id: str
+    events: list[ReceivedEvent]
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The content of the reply's messages, joined by newlines."""
+        return "\n".join(m["content"] for m in self.messages)
+
+    @property
+    def tokens(self) -> list[ReceivedEvent]:
+        return [e for e in self.events if e.name in ("stream_start", "stream_token")]
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m["isError"]]
+
+
+def _reason(data: Any) -> str:
+    if isinstance(data, dict):
+        return str(data.get("message", data))
+    return str(data)
+
+
+class CopilotTestClient:
+    """A widget stand-in that speaks the copilot protocol over a real Socket.IO socket."""
+
+    def __init__(
+        self,
+        server_url: str,
+        *,
+        client_type: str = "copilot",
+        access_token: str | None = None,
+        transports: tuple[str, ...] | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.server_url = server_url.rstrip("/")
+        self.client_type = client_type
+        self.access_token = access_token
+        self.transports = transports
+        self.timeout = timeout
+        self.events: list[ReceivedEvent] = []
+        self.messages: dict[str, dict[str, Any]] = {}
+        self.session_id: str | None = None
+        self.session_info: dict[str, Any] | None = None
+        self.last_seq = 0
+        self.protocol_violations: list[str] = []
+        self._condition = threading.Condition()
+        self._sio = socketio.Client(reconnection=False)
+        self._settings: dict[str, Any] | None = None
+        self._namespace = "/copilot"
+
+    # --- connection ------------------------------------------------------------------
+
+    def settings(self) -> dict[str, Any]:
+        if self._settings is None:
+            request = urllib.request.Request(f"{self.server_url}/copilot/settings")
+            if self.access_token:
+                request.add_header("Authorization", f"Bearer {self.access_token}")
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                self._settings = json.loads(response.read())
+        return self._settings
+
+    def connect(
+        self,
+        *,
+        session_id: str | None = None,
+        last_seq: int | None = None,
+        auth: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Connect, send ``ready``, and wait for the ``session`` event; return it.
+
+        ``auth`` replaces the handshake object entirely (to test bad handshakes).
+        """
+        settings = self.settings()
+        self._namespace = settings["socket"]["namespace"]
+        handshake = auth
+        if handshake is None:
+            handshake = {"clientType": self.client_type}
+            if self.access_token:
+                handshake["accessToken"] = self.access_token
+            if session_id:
+                handshake["sessionId"] = session_id
+            if last_seq is not None:
+                handshake["lastSeq"] = last_seq
+        refusals: list[str] = []
+        # Handlers of one namespace: python-socketio never falls back to namespace "*"
+        # once a namespace has a handler table of its own.
+        self._sio.on("*", self._on_any_event, namespace=self._namespace)
+        self._sio.on(
+            "connect_error",
+            lambda data=None: refusals.append(_reason(data)),
+            namespace=self._namespace,
+        )
+        try:
+            self._sio.connect(
+                self.server_url,
+                namespaces=[self._namespace],
+                socketio_path=settings["socket"]["path"],
+                transports=list(self.transports or settings["socket"]["transports"]),
+                auth=handshake,
+                wait_timeout=self.timeout,
+            )
+        except socketio.exceptions.ConnectionError:
+            if refusals:
+                raise ConnectionRefused(refusals[-1]) from None
+            raise
+        mark = self._mark()
+        self.emit("ready", {"lastSeq": self.last_seq if last_seq is None else last_seq})
+        session = self.wait_for("session", after=mark)
+        self.session_id = session["sessionId"]
+        self.session_info = session
+        return session
+
+    def disconnect(self) -> None:
+        if self._sio.connected:
+            self._sio.disconnect()
+
+    @property
+    def connected(self) -> bool:
+        return bool(self._sio.connected)
+
+    def __enter__(self) -> CopilotTestClient:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.disconnect()
+
+    # --- sending -----------------------------------------------------------------------
+
+    def emit(self, event: str, data: Any = None) -> None:
+        """Send any event, fire and forget (for protocol tests)."""
+        self._sio.emit(event, data, namespace=self._namespace)
+
+    def call(self, event: str, data: Any = None) -> Any:
+        """Send any event and return the server's acknowledgement."""
+        return self._sio.call(event, data, namespace=self._namespace, timeout=self.timeout)
+
+    def send(
+        self,
+        content: str,
+        *,
+        type: str = "user_message",
+        metadata: dict[str, Any] | None = None,
+        client_id: str | None = None,
+    ) -> str:
+        """Send a message and return the server's id for it (raises on refusal).
+
+        Waits for the server's acknowledgement, like the widget: that is what keeps a
+        session's messages in order whatever the server's handler settings.
+        """
+        payload: dict[str, Any] = {
+            "clientId": client_id or str(uuid.uuid4()),
+            "type": type,
+            "content": content,
+        }
+        if metadata is not None:
+            payload["metadata"] = metadata
+        ack = self.call("client_message", payload)
+        if not isinstance(ack, dict) or not ack.get("ok"):
+            raise ServerRefused((ack or {}).get("error", {"code": "no_ack", "message": repr(ack)}))
+        return str(ack["id"])
+
+    def chat(self, content: str, *, timeout: float | None = None) -> Reply:
+        """Send a user message and wait for the full reply to it."""
+        return self.wait_reply(self.send(content), timeout=timeout)
+
+    def stop(self) -> Any:
+        return self.call("stop", {})
+
+    def end_session(self) -> Any:
+        """End the session (``on_chat_end`` runs) and disconnect, like "new chat"."""
+        ack = self.call("end_session", {})
+        self.disconnect()
+        return ack
+
+    # --- receiving ---------------------------------------------------------------------
+
+    def _on_any_event(self, event: str, data: Any = None) -> None:
+        received = ReceivedEvent(event, data, time.monotonic())
+        with self._condition:
+            self._check_protocol(event, data)
+            if event == "session":
+                # The greeting: a new session numbers its events from 1 again.
+                if not data.get("restored"):
+                    self.last_seq = 0
+                    self.messages.clear()
+            elif isinstance(data, dict) and isinstance(data.get("seq"), int):
+                if data["seq"] <= self.last_seq:
+                    return  # a replayed event we already have
+                self.last_seq = data["seq"]
+            self._apply(event, data)
+            self.events.append(received)
+            self._condition.notify_all()
+
+    def _check_protocol(self, event: str, data: Any) -> None:
+        spec = SERVER_EVENTS.get(event)
+        if spec is None:
+            self.protocol_violations.append(f"unknown server event {event!r}")
+            return
+        problems = spec.schema().validate(data if isinstance(data, dict) else {"": data})
+        if problems:
+            self.protocol_violations.append(f"{event}: {problems}")
+
+    def _apply(self, event: str, data: dict[str, Any]) -> None:
+        """Keep ``self.messages`` as the widget would show it."""
+        if event in ("new_message", "update_message", "stream_start"):
+            message = data["message"]
+            self.messages[message["id"]] = dict(message)
+        elif event == "stream_token":
+            message = self.messages.get(data["id"])
+            if message is not None:
+                if data["isSequence"]:
+                    message["content"] = data["token"]
+                else:
+                    message["content"] += data["token"]
+        elif event == "delete_message":
+            self.messages.pop(data["id"], None)
+
+    def _mark(self) -> int:
+        with self._condition:
+            return len(self.events)
+
+    def wait_for(
+        self,
+        event: str,
+        predicate: Predicate | None = None,
+        *,
+        after: int = 0,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """The first ``event`` (received at index ``after`` or later) that matches."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        with self._condition:
+            index = after
+            while True:
+                while index < len(self.events):
+                    received = self.events[index]
+                    index += 1
+                    if received.name != event:
+                        continue
+                    if predicate is None or predicate(received.payload):
+                        return received.payload
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = [e.name for e in self.events[after:]]
+                    raise TimeoutError(f"no {event!r} event within the timeout; saw {seen}")
+                self._condition.wait(remaining)
+
+    def wait_reply(self, message_id: str, *, timeout: float | None = None) -> Reply:
+        """Wait until the handler of ``message_id`` finished; collect what it sent."""
+        self.wait_for("task_end", lambda p: p.get("messageId") == message_id, timeout=timeout)
+        with self._condition:
+            # A client that reconnected mid-reply may not have seen the start.
+            start = next(
+                (
+                    i
+                    for i, e in enumerate(self.events)
+                    if e.name == "task_start" and e.payload.get("messageId") == message_id
+                ),
+                0,
+            )
+            end = next(
+                i
+                for i, e in enumerate(self.events)
+                if e.name == "task_end" and e.payload.get("messageId") == message_id
+            )
+            events = self.events[start : end + 1]
+            ids: list[str] = []
+            for e in events:
+                message = e.payload.get("message")
+                if message and message["type"] == "assistant_message" and message["id"] not in ids:
+                    ids.append(message["id"])
+            messages = [dict(self.messages[i]) for i in ids if i in self.messages]
+        return Reply(message_id=message_id, events=events, messages=messages)
+
+    def errors(self) -> list[dict[str, Any]]:
+        """The ``error`` events received so far."""
+        with self._condition:
+            return [e.payload for e in self.events if e.name == "error"]
+
+    def assistant_messages(self) -> list[dict[str, Any]]:
+        with self._condition:
+            return [m for m in self.messages.values() if m["type"] == "assistant_message"]
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    """Close the TCP connection after a websocket ends (Werkzeug would otherwise read
+    the client's close frame as a new HTTP request, and the client would wait 3 s for
+    a close reply), and skip per-request logging."""
+
+    def run_wsgi(self) -> None:
+        super().run_wsgi()
+        if self.headers.get("Upgrade", "").lower() == "websocket":
+            self.close_connection = True
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class LiveServer:
+    """Serve ``app`` on 127.0.0.1 from a thread (threading mode only): a real HTTP and
+    websocket server in the test process, started in milliseconds."""
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+        from .state import get_state
+
+        mode = get_state(app).config.async_mode
+        if mode != "threading":
+            raise RuntimeError(
+                f"LiveServer runs threading-mode apps; this one is {mode!r}. Start "
+                "eventlet/gevent apps with gunicorn or `flask-copilot run` in a subprocess."
+            )
+        self._server: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, request_handler=_QuietRequestHandler
+        )
+        self.url = f"http://{host}:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

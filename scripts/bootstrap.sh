@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up everything the demo and the tests need, on a fresh clone: a virtualenv with
+# the pinned Python packages, this package installed editable, and the widget's npm
+# packages. Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.requirements-dev.sha
+want=$(cat requirements-dev.txt setup.py | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "==> installing Python packages"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+  echo "$want" > "$stamp"
+fi
+
+if [ "${SKIP_WIDGET:-0}" != "1" ]; then
+  if [ ! -f widget/node_modules/.package-lock.json ] ||
+     [ widget/package-lock.json -nt widget/node_modules/.package-lock.json ]; then
+    echo "==> installing widget npm packages"
+    (cd widget && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi

@@ -1,0 +1,136 @@
+"""Start real servers for tests: in-process threading, or gunicorn subprocesses."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
+
+
+class ServerProcess:
+    """A server subprocess whose output is drained (and kept) by a reader thread."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str] = queue.Queue()
+        self.process = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+            self._queue.put(line)
+
+    def wait_for_line(self, pattern: re.Pattern[str], timeout: float) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._queue.get(timeout=min(0.2, max(0.01, deadline - time.monotonic())))
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    break
+                continue
+            match = pattern.search(line)
+            if match:
+                return match
+        raise RuntimeError(f"server did not print {pattern.pattern!r}:\n{self.output}")
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def stop(self) -> None:
+        """SIGTERM the process group by PID, then SIGKILL after 5 s."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        self._reader.join(timeout=5)
+
+
+def server_env(mode: str, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        COPILOT_ASYNC_MODE=mode,
+        PYTHONPATH=str(ROOT),
+        PYTHONUNBUFFERED="1",
+        PYTHONWARNINGS="ignore",
+        EVENTLET_NO_GREENDNS="yes",
+    )
+    env.update(extra)
+    return env
+
+
+@contextlib.contextmanager
+def gunicorn_server(
+    target: str, worker: str, *, workers: int = 1, **env: str
+) -> Iterator[tuple[str, ServerProcess]]:
+    """``gunicorn -k worker`` on a free loopback port; yields (url, process)."""
+    mode = {"gthread": "threading"}.get(worker, worker)
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-k",
+        worker,
+        "-w",
+        str(workers),
+        "-b",
+        "127.0.0.1:0",
+        "--no-control-socket",
+        "--graceful-timeout",
+        "2",
+        "--timeout",
+        "60",
+    ]
+    if worker == "gthread":
+        args += ["--threads", "100"]
+    server = ServerProcess([*args, target], server_env(mode, **env))
+    try:
+        url = server.wait_for_line(LISTENING, timeout=30).group(1)
+        yield url, server
+    finally:
+        server.stop()
+
+
+def wait_until_serving(url: str, timeout: float = 15.0) -> None:
+    """Poll ``{url}/copilot/settings`` until it answers (bounded by ``timeout``)."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/copilot/settings", timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

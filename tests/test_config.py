@@ -1,0 +1,51 @@
+"""Every COPILOT_* key is validated at init_app, and a bad one is named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from flask_copilot import ConfigError, Copilot
+from flask_copilot.config import load_config
+
+
+def test_defaults() -> None:
+    config = load_config({}, environ={})
+    assert config.async_mode == "threading"
+    assert config.auth_secret is None and not config.auth_required
+    assert config.transports == ("websocket",)
+    assert config.function_timeout == 60.0
+
+
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("COPILOT_ASYNC_MODE", "asyncio"),
+        ("COPILOT_FUNCTION_TIMEOUT", -1),
+        ("COPILOT_SESSION_TIMEOUT", "soon"),
+        ("COPILOT_COOKIE_SAMESITE", "sometimes"),
+        ("COPILOT_TRANSPORTS", ["carrier-pigeon"]),
+        ("COPILOT_TRANSPORTS", []),
+        ("COPILOT_MAX_MESSAGE_CHARS", 0),
+        ("COPILOT_MAX_MESSAGE_CHARS", 10.5),
+        ("COPILOT_ALLOW_ORIGINS", "https://a.example"),
+        ("COPILOT_FUNCTON_TIMEOUT", 5),  # a typo is an unknown key
+    ],
+)
+def test_a_bad_value_fails_at_init_app_naming_the_key(key: str, value: Any) -> None:
+    app = Flask(__name__)
+    app.config[key] = value
+    with pytest.raises(ConfigError, match=key):
+        Copilot(app)
+    assert "copilot" not in app.extensions
+
+
+def test_secret_from_the_environment_including_chainlit_name() -> None:
+    assert load_config({}, environ={"COPILOT_AUTH_SECRET": "a"}).auth_secret == "a"
+    assert load_config({}, environ={"CHAINLIT_AUTH_SECRET": "b"}).auth_secret == "b"
+    assert (
+        load_config({"COPILOT_AUTH_SECRET": "c"}, environ={"COPILOT_AUTH_SECRET": "a"}).auth_secret
+        == "c"
+    )

@@ -1,0 +1,14 @@
+/** Inline SVG icons (stroke style, 24x24 grid); decorative, so hidden from assistive tech. */
+const Svg = ({ d }: { d: string }) => (
+  <svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+    <path d={d} />
+  </svg>
+);
+
+export const ChatIcon = () => <Svg d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z" />;
+export const CloseIcon = () => <Svg d="M18 6 6 18M6 6l12 12" />;
+export const PlusIcon = () => <Svg d="M12 5v14M5 12h14" />;
+export const ExpandIcon = () => <Svg d="M15 3h6v6M9 21H3v-6M21 3l-7 7M3 21l7-7" />;
+export const CollapseIcon = () => <Svg d="M4 14h6v6M20 10h-6V4M14 10l7-7M3 21l7-7" />;
+export const SendIcon = () => <Svg d="M5 12h14M13 6l6 6-6 6" />;
+export const StopIcon = () => <Svg d="M7 7h10v10H7z" />;

@@ -1,0 +1,92 @@
+/**
+ * Wire protocol types shared by the transport, the store and the tests.
+ * Mirrors docs/protocol.md on the server side (protocol version 1).
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+export type MessageType = "assistant_message" | "user_message" | "system_message";
+
+/** A chat message as the server sends it. */
+export interface WireMessage {
+  id: string;
+  threadId?: string | null;
+  type: MessageType;
+  author?: string | null;
+  content: string;
+  createdAt?: string;
+  streaming?: boolean;
+  isError?: boolean;
+  parentId?: string | null;
+  metadata?: Record<string, unknown>;
+  actions?: unknown[];
+  elements?: unknown[];
+}
+
+/** GET {server}/copilot/settings */
+export interface ServerSettings {
+  protocol: number;
+  socket: { path: string; namespace: string; transports?: string[] };
+  auth?: { required?: boolean };
+  ui?: { name?: string; title?: string };
+}
+
+/** The Socket.IO handshake `auth` payload. */
+export interface HandshakeAuth {
+  clientType: "copilot";
+  accessToken?: string;
+  sessionId?: string;
+  lastSeq?: number;
+  threadId?: string;
+  language?: string;
+}
+
+export interface SessionInfo {
+  seq: number;
+  sessionId: string;
+  threadId: string | null;
+  restored: boolean;
+  user: { identifier: string; displayName?: string | null; metadata?: Record<string, unknown> } | null;
+}
+
+/** Server -> client events (every payload carries `seq`). */
+export interface ServerEvents {
+  new_message: { seq: number; message: WireMessage };
+  update_message: { seq: number; message: WireMessage };
+  delete_message: { seq: number; id: string };
+  stream_start: { seq: number; message: WireMessage };
+  stream_token: { seq: number; id: string; token: string; isSequence?: boolean };
+  task_start: { seq: number };
+  task_end: { seq: number };
+  error: { seq: number; code: string; message: string; event?: string };
+  call_fn: { seq: number; callId: string; name: string; args: unknown; timeout?: number };
+  call_fn_cancel: { seq: number; callId: string; reason?: string };
+}
+
+export type ServerEventName = keyof ServerEvents;
+
+/** Events whose arrival goes through seq de-duplication (everything but `session`). */
+export const SERVER_EVENTS: ServerEventName[] = [
+  "new_message",
+  "update_message",
+  "delete_message",
+  "stream_start",
+  "stream_token",
+  "task_start",
+  "task_end",
+  "error",
+  "call_fn",
+  "call_fn_cancel",
+];
+
+/** Client -> server `client_message`. */
+export interface ClientMessage {
+  clientId: string;
+  type: "user_message" | "system_message";
+  content: string;
+  metadata?: Record<string, unknown>;
+}
+
+export type ClientMessageAck = { ok: true; id: string } | { ok: false; error: { code: string; message: string } };
+
+export type CallFnResult = { callId: string; value: unknown } | { callId: string; error: string };

@@ -1,0 +1,178 @@
+/**
+ * Chat state and the pure functions that change it. No DOM, no sockets: every
+ * function takes a state and returns a new one (or the same object when nothing
+ * changed), so the transport can feed it replayed events and tests can drive it.
+ */
+import type { ClientMessageAck, ServerEventName, ServerEvents, WireMessage } from "./protocol";
+
+export interface ChatMessage extends WireMessage {
+  /** Set on messages the user typed here, and on the server's echo of them. */
+  clientId?: string;
+  /** Optimistic message the server has not acknowledged yet. */
+  pending?: boolean;
+  /** Why the server refused this message (ack `{ok: false}`). */
+  failed?: string;
+}
+
+export interface ChatState {
+  messages: ChatMessage[];
+  /** A server handler is running (between task_start and task_end). */
+  running: boolean;
+  /** Highest event seq applied; events at or below it are replays and are ignored. */
+  lastSeq: number;
+}
+
+/** Error events about these client events are not shown as chat notices. */
+export const QUIET_ERROR_EVENTS = ["client_message", "call_fn_result"];
+
+export const initialState: ChatState = { messages: [], running: false, lastSeq: 0 };
+
+/** True when an event with this seq was already applied. */
+export function isDuplicate(state: ChatState, seq: unknown): boolean {
+  return typeof seq === "number" && seq <= state.lastSeq;
+}
+
+function clientIdOf(message: WireMessage): string | undefined {
+  const id = message.metadata && message.metadata.clientId;
+  return typeof id === "string" ? id : undefined;
+}
+
+function indexOfMessage(messages: ChatMessage[], id: string, clientId?: string): number {
+  let i = messages.findIndex((m) => m.id === id);
+  if (i < 0 && clientId) i = messages.findIndex((m) => m.clientId === clientId);
+  return i;
+}
+
+/** Insert a server message, or replace the one with the same id (or the same clientId). */
+export function upsertMessage(messages: ChatMessage[], message: WireMessage): ChatMessage[] {
+  const clientId = clientIdOf(message);
+  const next: ChatMessage = { ...message, content: message.content ?? "" };
+  if (clientId) next.clientId = clientId;
+  const i = indexOfMessage(messages, message.id, clientId);
+  if (i < 0) return [...messages, next];
+  const copy = messages.slice();
+  copy[i] = next;
+  return copy;
+}
+
+function applyStreamToken(messages: ChatMessage[], e: ServerEvents["stream_token"]): ChatMessage[] {
+  const i = messages.findIndex((m) => m.id === e.id);
+  const token = typeof e.token === "string" ? e.token : "";
+  if (i < 0) {
+    // The stream_start was lost (it should not be); show the tokens anyway.
+    return [...messages, { id: e.id, type: "assistant_message", content: token, streaming: true }];
+  }
+  const old = messages[i];
+  const copy = messages.slice();
+  copy[i] = { ...old, content: e.isSequence ? token : old.content + token, streaming: true };
+  return copy;
+}
+
+function finishStreams(messages: ChatMessage[]): ChatMessage[] {
+  if (!messages.some((m) => m.streaming)) return messages;
+  return messages.map((m) => (m.streaming ? { ...m, streaming: false } : m));
+}
+
+/**
+ * Apply one server event. Events whose seq was already seen are ignored (replay after
+ * a reconnect); the returned state is then the very same object.
+ */
+export function receive<K extends ServerEventName>(state: ChatState, name: K, payload: ServerEvents[K]): ChatState {
+  if (!payload || typeof payload !== "object") return state;
+  const seq = (payload as { seq?: unknown }).seq;
+  if (isDuplicate(state, seq)) return state;
+  const lastSeq = typeof seq === "number" ? seq : state.lastSeq;
+  let { messages, running } = state;
+  switch (name) {
+    case "new_message":
+    case "update_message":
+    case "stream_start": {
+      const e = payload as ServerEvents["new_message"];
+      if (e.message && typeof e.message.id === "string") {
+        const message = name === "stream_start" ? { ...e.message, streaming: true } : e.message;
+        messages = upsertMessage(messages, message);
+      }
+      break;
+    }
+    case "delete_message": {
+      const id = (payload as ServerEvents["delete_message"]).id;
+      if (messages.some((m) => m.id === id)) messages = messages.filter((m) => m.id !== id);
+      break;
+    }
+    case "stream_token":
+      messages = applyStreamToken(messages, payload as ServerEvents["stream_token"]);
+      break;
+    case "task_start":
+      running = true;
+      break;
+    case "task_end":
+      running = false;
+      // A handler that streamed without a final send/update: its stream is over now.
+      messages = finishStreams(messages);
+      break;
+    case "error": {
+      const e = payload as ServerEvents["error"];
+      // A refused client_message is already shown on the message itself (from its ack);
+      // a refused call_fn_result concerns the page, not the user.
+      if (e.event && QUIET_ERROR_EVENTS.includes(e.event)) break;
+      messages = [
+        ...messages,
+        {
+          id: `local-error-${typeof seq === "number" ? seq : Date.now()}`,
+          type: "assistant_message",
+          content: String(e.message || e.code || "Error"),
+          isError: true,
+          metadata: { code: e.code, event: e.event, local: true },
+        },
+      ];
+      break;
+    }
+    default:
+      // call_fn / call_fn_cancel change no chat state; only the seq counts.
+      break;
+  }
+  return { messages, running, lastSeq };
+}
+
+/** Show a message the user just sent, before the server has it. */
+export function addLocalMessage(
+  state: ChatState,
+  m: { clientId: string; content: string; type?: "user_message" | "system_message"; author?: string; metadata?: Record<string, unknown> },
+): ChatState {
+  const message: ChatMessage = {
+    id: `local-${m.clientId}`,
+    clientId: m.clientId,
+    type: m.type ?? "user_message",
+    author: m.author,
+    content: m.content,
+    createdAt: new Date().toISOString(),
+    metadata: { ...(m.metadata || {}), clientId: m.clientId },
+    pending: true,
+  };
+  const i = indexOfMessage(state.messages, message.id, m.clientId);
+  if (i >= 0) return state; // already shown (or already echoed by the server)
+  return { ...state, messages: [...state.messages, message] };
+}
+
+/** The server acknowledged (or refused) a client_message. */
+export function ackLocalMessage(state: ChatState, clientId: string, ack: ClientMessageAck): ChatState {
+  const i = state.messages.findIndex((m) => m.clientId === clientId);
+  if (i < 0) return state;
+  const old = state.messages[i];
+  const next: ChatMessage = ack && ack.ok
+    ? { ...old, id: old.id.startsWith("local-") && ack.id ? ack.id : old.id, pending: false }
+    : { ...old, pending: false, failed: (ack && !ack.ok && ack.error && ack.error.message) || "Message not delivered" };
+  const messages = state.messages.slice();
+  messages[i] = next;
+  return { ...state, messages };
+}
+
+/** A new server session started (not a resumed one): its seq counter starts again. */
+export function resetSeq(state: ChatState): ChatState {
+  return { ...state, lastSeq: 0, running: false, messages: finishStreams(state.messages) };
+}
+
+/** Messages the chat shows: system messages carry context for the server only. */
+export function visibleMessages(state: ChatState): ChatMessage[] {
+  return state.messages.filter((m) => m.type !== "system_message");
+}

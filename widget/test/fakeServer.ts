@@ -1,0 +1,162 @@
+/**
+ * A small in-process server speaking the widget protocol (v1), for tests of the real
+ * transport over a real socket. It is a reference for the wire contract, not for the
+ * Python implementation's internals.
+ */
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Server, type Socket } from "socket.io";
+
+export interface Session {
+  id: string;
+  threadId: string;
+  seq: number;
+  log: Array<[string, Record<string, unknown>]>;
+  socket: Socket | null;
+  seenClientIds: Map<string, string>;
+}
+
+export interface Received {
+  event: string;
+  payload: any;
+  sessionId: string;
+}
+
+export class FakeServer {
+  http: HttpServer;
+  io: Server;
+  url = "";
+  sessions = new Map<string, Session>();
+  received: Received[] = [];
+  handshakes: any[] = [];
+  requiredToken: string | null = null;
+  /** Replay this many already-seen events too, to exercise client-side de-duplication. */
+  replayOverlap = 0;
+  onMessage: (s: Session, m: any) => void = () => {};
+  /** Called after `session` was sent (and missed events replayed). */
+  onReady: (s: Session, restored: boolean) => void = () => {};
+  /** Other HTTP routes (the demo page); return true when handled. */
+  routes: (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => boolean = () => false;
+  private nextId = 1;
+
+  constructor() {
+    this.http = createServer((req, res) => {
+      if (req.url === "/copilot/settings") {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            protocol: 1,
+            socket: { path: "ws/socket.io", namespace: "/copilot", transports: ["websocket"] },
+            auth: { required: this.requiredToken !== null },
+            ui: { name: "Helper", title: "Shop helper" },
+          }),
+        );
+        return;
+      }
+      if (this.routes(req, res)) return;
+      res.writeHead(404);
+      res.end();
+    });
+    this.io = new Server(this.http, { path: "/ws/socket.io", transports: ["websocket"] });
+    const nsp = this.io.of("/copilot");
+    nsp.use((socket, next) => {
+      const auth = socket.handshake.auth || {};
+      this.handshakes.push(auth);
+      if (this.requiredToken !== null && auth.accessToken !== this.requiredToken) return next(new Error("not signed in"));
+      next();
+    });
+    nsp.on("connection", (socket) => this.onConnection(socket));
+  }
+
+  async start(): Promise<string> {
+    await new Promise<void>((r) => this.http.listen(0, "127.0.0.1", r));
+    this.url = `http://127.0.0.1:${(this.http.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    this.io.close();
+    await new Promise<void>((r) => this.http.close(() => r()));
+  }
+
+  emit(s: Session, event: string, payload: Record<string, unknown>): void {
+    const data = { ...payload, seq: ++s.seq };
+    s.log.push([event, data]);
+    if (s.socket && s.socket.connected) s.socket.emit(event, data);
+  }
+
+  message(s: Session, content: string, extra: Record<string, unknown> = {}) {
+    return {
+      id: `m${this.nextId++}`,
+      threadId: s.threadId,
+      type: "assistant_message",
+      author: "Helper",
+      content,
+      createdAt: new Date(0).toISOString(),
+      streaming: false,
+      isError: false,
+      parentId: null,
+      metadata: {},
+      actions: [],
+      elements: [],
+      ...extra,
+    };
+  }
+
+  only(): Session {
+    const all = [...this.sessions.values()];
+    if (all.length !== 1) throw new Error(`expected one session, have ${all.length}`);
+    return all[0];
+  }
+
+  private onConnection(socket: Socket): void {
+    const auth = socket.handshake.auth || {};
+    let session = auth.sessionId ? this.sessions.get(auth.sessionId) : undefined;
+    const restored = Boolean(session);
+    if (!session) {
+      const id = `s${this.nextId++}`;
+      session = { id, threadId: auth.threadId || `t${this.nextId++}`, seq: 0, log: [], socket: null, seenClientIds: new Map() };
+      this.sessions.set(id, session);
+    }
+    const s = session;
+    s.socket = socket;
+    const record = (event: string, payload: any) => this.received.push({ event, payload, sessionId: s.id });
+
+    socket.on("ready", (payload: { lastSeq?: number }) => {
+      record("ready", payload);
+      socket.emit("session", { seq: 0, sessionId: s.id, threadId: s.threadId, restored, user: { identifier: "ann", displayName: "Ann", metadata: {} } });
+      if (restored) {
+        const from = Math.max(0, (payload?.lastSeq ?? 0) - this.replayOverlap);
+        for (const [event, data] of s.log) if ((data.seq as number) > from) socket.emit(event, data);
+      }
+      this.onReady(s, restored);
+    });
+    socket.on("client_message", (m: any, ack: (r: unknown) => void) => {
+      record("client_message", m);
+      const known = s.seenClientIds.get(m.clientId);
+      if (known) return ack({ ok: true, id: known });
+      const id = `u${this.nextId++}`;
+      s.seenClientIds.set(m.clientId, id);
+      ack({ ok: true, id });
+      if (m.type === "user_message") {
+        this.emit(s, "new_message", { message: this.message(s, m.content, { id, type: "user_message", author: "Ann", metadata: { clientId: m.clientId } }) });
+      }
+      this.onMessage(s, m);
+    });
+    for (const event of ["call_fn_result", "stop", "end_session"]) {
+      socket.on(event, (payload: unknown, ack?: () => void) => {
+        record(event, payload);
+        if (event === "end_session") this.sessions.delete(s.id);
+        if (typeof ack === "function") ack();
+      });
+    }
+  }
+}
+
+export async function until(cond: () => boolean, what = "condition", timeoutMs = 5000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,174 @@
+import { describe, expect, it } from "vitest";
+import type { WireMessage } from "../src/protocol";
+import {
+  ackLocalMessage,
+  addLocalMessage,
+  initialState,
+  receive,
+  resetSeq,
+  visibleMessages,
+  type ChatState,
+} from "../src/store";
+
+const msg = (id: string, content: string, extra: Partial<WireMessage> = {}): WireMessage => ({
+  id,
+  threadId: "t1",
+  type: "assistant_message",
+  author: "Assistant",
+  content,
+  createdAt: "2026-01-01T00:00:00Z",
+  streaming: false,
+  isError: false,
+  parentId: null,
+  metadata: {},
+  actions: [],
+  elements: [],
+  ...extra,
+});
+
+describe("store: messages", () => {
+  it("new_message appends, and upserts by id", () => {
+    let s = receive(initialState, "new_message", { seq: 1, message: msg("m1", "hello") });
+    s = receive(s, "new_message", { seq: 2, message: msg("m2", "second") });
+    s = receive(s, "new_message", { seq: 3, message: msg("m1", "hello again") });
+    expect(s.messages.map((m) => [m.id, m.content])).toEqual([
+      ["m1", "hello again"],
+      ["m2", "second"],
+    ]);
+  });
+
+  it("update_message replaces by id and delete_message removes", () => {
+    let s = receive(initialState, "new_message", { seq: 1, message: msg("m1", "a") });
+    s = receive(s, "new_message", { seq: 2, message: msg("m2", "b") });
+    s = receive(s, "update_message", { seq: 3, message: msg("m1", "a2") });
+    expect(s.messages[0].content).toBe("a2");
+    s = receive(s, "delete_message", { seq: 4, id: "m1" });
+    expect(s.messages.map((m) => m.id)).toEqual(["m2"]);
+    s = receive(s, "delete_message", { seq: 5, id: "nope" });
+    expect(s.messages.map((m) => m.id)).toEqual(["m2"]);
+  });
+
+  it("streams tokens, isSequence replaces, and a final update ends the stream", () => {
+    let s = receive(initialState, "stream_start", { seq: 1, message: msg("m1", "He") });
+    expect(s.messages[0].streaming).toBe(true);
+    s = receive(s, "stream_token", { seq: 2, id: "m1", token: "llo", isSequence: false });
+    s = receive(s, "stream_token", { seq: 3, id: "m1", token: " world" });
+    expect(s.messages[0].content).toBe("Hello world");
+    s = receive(s, "stream_token", { seq: 4, id: "m1", token: "Replaced", isSequence: true });
+    expect(s.messages[0].content).toBe("Replaced");
+    s = receive(s, "update_message", { seq: 5, message: msg("m1", "Final") });
+    expect(s.messages[0]).toMatchObject({ content: "Final", streaming: false });
+  });
+
+  it("only the streamed message changes identity (cheap re-render)", () => {
+    let s = receive(initialState, "new_message", { seq: 1, message: msg("m0", "old") });
+    s = receive(s, "stream_start", { seq: 2, message: msg("m1", "") });
+    const before = s.messages[0];
+    s = receive(s, "stream_token", { seq: 3, id: "m1", token: "x" });
+    expect(s.messages[0]).toBe(before);
+  });
+
+  it("task_start/task_end toggle running; task_end closes open streams", () => {
+    let s = receive(initialState, "task_start", { seq: 1 });
+    expect(s.running).toBe(true);
+    s = receive(s, "stream_start", { seq: 2, message: msg("m1", "partial") });
+    s = receive(s, "task_end", { seq: 3 });
+    expect(s.running).toBe(false);
+    expect(s.messages[0].streaming).toBe(false);
+  });
+
+  it("error events become error notices", () => {
+    const s = receive(initialState, "error", { seq: 7, code: "replay_incomplete", message: "Some events are too old to replay", event: "ready" });
+    expect(s.messages[0]).toMatchObject({ isError: true, content: "Some events are too old to replay" });
+  });
+
+  it("errors about a refused client_message or call_fn_result are not chat notices", () => {
+    let s = receive(initialState, "error", { seq: 1, code: "too_large", message: "too long", event: "client_message" });
+    s = receive(s, "error", { seq: 2, code: "unknown_call", message: "no call", event: "call_fn_result" });
+    expect(s.messages).toHaveLength(0);
+    expect(s.lastSeq).toBe(2);
+  });
+
+  it("system messages are kept out of the visible chat", () => {
+    let s = receive(initialState, "new_message", { seq: 1, message: msg("s1", "ctx", { type: "system_message" }) });
+    s = receive(s, "new_message", { seq: 2, message: msg("m1", "hi") });
+    expect(visibleMessages(s).map((m) => m.id)).toEqual(["m1"]);
+  });
+});
+
+describe("store: seq de-duplication", () => {
+  it("ignores events at or below the highest seq seen (replay)", () => {
+    let s = receive(initialState, "new_message", { seq: 1, message: msg("m1", "a") });
+    s = receive(s, "stream_start", { seq: 2, message: msg("m2", "") });
+    s = receive(s, "stream_token", { seq: 3, id: "m2", token: "tok" });
+    const snapshot = s;
+    // The server replays 2 and 3 after a reconnect: nothing changes, same object.
+    s = receive(s, "stream_start", { seq: 2, message: msg("m2", "") });
+    s = receive(s, "stream_token", { seq: 3, id: "m2", token: "tok" });
+    expect(s).toBe(snapshot);
+    expect(s.messages[1].content).toBe("tok");
+    s = receive(s, "stream_token", { seq: 4, id: "m2", token: "en" });
+    expect(s.messages[1].content).toBe("token");
+    expect(s.lastSeq).toBe(4);
+  });
+
+  it("call_fn events count for dedupe without changing messages", () => {
+    const s = receive(initialState, "call_fn", { seq: 5, callId: "c1", name: "f", args: {} });
+    expect(s.lastSeq).toBe(5);
+    expect(receive(s, "call_fn", { seq: 5, callId: "c1", name: "f", args: {} })).toBe(s);
+  });
+
+  it("resetSeq starts counting again for a new server session", () => {
+    let s = receive(initialState, "task_start", { seq: 9 });
+    s = resetSeq(s);
+    expect(s.lastSeq).toBe(0);
+    expect(s.running).toBe(false);
+    s = receive(s, "new_message", { seq: 1, message: msg("n1", "new session") });
+    expect(s.messages.map((m) => m.id)).toEqual(["n1"]);
+  });
+});
+
+describe("store: optimistic user messages", () => {
+  const local = (s: ChatState, clientId: string, content: string) =>
+    addLocalMessage(s, { clientId, content, author: "You" });
+
+  it("shows the message at once and merges the server echo by clientId", () => {
+    let s = local(initialState, "c-1", "hi there");
+    expect(s.messages[0]).toMatchObject({ clientId: "c-1", pending: true, type: "user_message" });
+    s = receive(s, "new_message", { seq: 1, message: msg("srv-1", "hi there", { type: "user_message", author: "ann", metadata: { clientId: "c-1" } }) });
+    expect(s.messages).toHaveLength(1);
+    expect(s.messages[0]).toMatchObject({ id: "srv-1", clientId: "c-1", author: "ann" });
+    expect(s.messages[0].pending).toBeFalsy();
+    // The ack arriving after the echo changes nothing visible.
+    s = ackLocalMessage(s, "c-1", { ok: true, id: "srv-1" });
+    expect(s.messages).toHaveLength(1);
+    expect(s.messages[0].id).toBe("srv-1");
+  });
+
+  it("takes the server id from the ack, then merges the echo by id", () => {
+    let s = local(initialState, "c-2", "question");
+    s = ackLocalMessage(s, "c-2", { ok: true, id: "srv-2" });
+    expect(s.messages[0]).toMatchObject({ id: "srv-2", pending: false });
+    s = receive(s, "new_message", { seq: 1, message: msg("srv-2", "question", { type: "user_message", metadata: { clientId: "c-2" } }) });
+    expect(s.messages).toHaveLength(1);
+  });
+
+  it("keeps order: the echo replaces the optimistic message in place", () => {
+    let s = local(initialState, "c-1", "one");
+    s = receive(s, "new_message", { seq: 1, message: msg("a1", "reply") });
+    s = receive(s, "new_message", { seq: 2, message: msg("u1", "one", { type: "user_message", metadata: { clientId: "c-1" } }) });
+    expect(s.messages.map((m) => m.id)).toEqual(["u1", "a1"]);
+  });
+
+  it("marks a refused message as failed", () => {
+    let s = local(initialState, "c-3", "too long");
+    s = ackLocalMessage(s, "c-3", { ok: false, error: { code: "invalid", message: "content is too long" } });
+    expect(s.messages[0]).toMatchObject({ pending: false, failed: "content is too long" });
+  });
+
+  it("adding the same clientId twice shows it once", () => {
+    let s = local(initialState, "c-4", "x");
+    s = local(s, "c-4", "x");
+    expect(s.messages).toHaveLength(1);
+  });
+});
