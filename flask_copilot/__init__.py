@@ -4,6 +4,7 @@ from .auth import create_jwt
 from .config import ConfigError
 from .context import context, init_http_context, init_ws_context, user_session
 from .errors import (
+    AskTimeout,
     CopilotError,
     CopilotFunctionError,
     CopilotFunctionTimeout,
@@ -11,13 +12,19 @@ from .errors import (
     SessionNotFound,
 )
 from .extension import Copilot
+from .interaction import Action, AskActionMessage, AskUserMessage, CopilotFunction
 from .messages import ErrorMessage, Message
 from .user import User
 
 __all__ = [
+    "Action",
+    "AskActionMessage",
+    "AskTimeout",
+    "AskUserMessage",
     "ConfigError",
     "Copilot",
     "CopilotError",
+    "CopilotFunction",
     "CopilotFunctionError",
     "CopilotFunctionTimeout",
     "ErrorMessage",

@@ -61,6 +61,7 @@ class _ConfigSchema(Schema):
     COPILOT_SESSION_TIMEOUT = _positive_seconds(load_default=300.0)
     COPILOT_FUNCTION_TIMEOUT = _positive_seconds(load_default=60.0)
     COPILOT_ASK_TIMEOUT = _positive_seconds(load_default=60.0)
+    COPILOT_DISCONNECT_GRACE = _positive_seconds(load_default=5.0)
     COPILOT_MAX_UPLOAD_MB = _positive_seconds(load_default=20.0)
     COPILOT_UPLOAD_ACCEPT = fields.List(fields.String(), load_default=lambda: ["*/*"])
     # Keys beyond the SPEC's list, each bounding something a client controls.
@@ -91,6 +92,7 @@ class CopilotConfig:
     session_timeout: float
     function_timeout: float
     ask_timeout: float
+    disconnect_grace: float
     max_upload_mb: float
     upload_accept: tuple[str, ...]
     max_message_chars: int
@@ -139,6 +141,7 @@ def load_config(
         session_timeout=data["COPILOT_SESSION_TIMEOUT"],
         function_timeout=data["COPILOT_FUNCTION_TIMEOUT"],
         ask_timeout=data["COPILOT_ASK_TIMEOUT"],
+        disconnect_grace=data["COPILOT_DISCONNECT_GRACE"],
         max_upload_mb=data["COPILOT_MAX_UPLOAD_MB"],
         upload_accept=tuple(data["COPILOT_UPLOAD_ACCEPT"]),
         max_message_chars=data["COPILOT_MAX_MESSAGE_CHARS"],

@@ -21,6 +21,10 @@ class CopilotFunctionTimeout(CopilotError, TimeoutError):
     """The host page did not answer a function call in time."""
 
 
+class AskTimeout(CopilotError, TimeoutError):
+    """The user did not answer an ask in time (only with ``raise_on_timeout=True``)."""
+
+
 class SessionNotFound(CopilotError, LookupError):
     """No live chat session has this id."""
 

@@ -95,6 +95,10 @@ class Message:
         """Show the message (or, after streaming, finalise it)."""
         session = self._bind()
         self._streaming = False
+        if self.actions:
+            for action in self.actions:
+                action.for_id = self.id  # type: ignore[attr-defined]
+            session.remember_actions(self.actions, self.id)
         session.emit("new_message", {"message": self.to_wire()})
         return self
 

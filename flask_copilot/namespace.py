@@ -241,6 +241,22 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
             earlier = session.message_id_for(client_id)
             if earlier is not None:
                 return {"ok": True, "id": earlier, "duplicate": True}
+        ask = session.pending_ask("text") if loaded["type"] == "user_message" else None
+        if ask is not None:
+            # The handler is waiting for this answer: hand it over, start nothing new.
+            if client_id:
+                session.remember_client_id(client_id, message.id)
+            session.emit("new_message", {"message": message.to_wire()})
+            ask.resolve(
+                {
+                    "id": message.id,
+                    "content": message.content,
+                    "output": message.content,
+                    "author": message.author,
+                    "type": message.type,
+                }
+            )
+            return {"ok": True, "id": message.id}
         if session.pending_jobs >= self.state.config.max_pending_messages:
             return self._refuse(
                 session,
@@ -283,12 +299,58 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
         loaded = self._load(session, "call_fn_result", data)
         if "ok" in loaded:
             return loaded
-        return self._refuse(
-            session,
-            "call_fn_result",
-            "unknown_call",
-            f"call_fn_result: no function call {loaded['callId']!r} is waiting.",
+        wait = session.find_wait(loaded["callId"], "call_fn")
+        if wait is None or not wait.resolve(loaded["value"], loaded["error"]):
+            return self._refuse(
+                session,
+                "call_fn_result",
+                "unknown_call",
+                f"call_fn_result: no function call {loaded['callId']!r} is waiting "
+                "(unknown, already answered, or timed out).",
+            )
+        return {"ok": True}
+
+    def on_action(self, data: Any = None) -> Any:
+        session = self._session()
+        if session is None:
+            return self.NO_SESSION
+        loaded = self._load(session, "action", data)
+        if "ok" in loaded:
+            return loaded
+        action_id = loaded["actionId"]
+        sent = session.find_action(action_id)
+        if sent is None:
+            return self._refuse(
+                session, "action", "unknown_action", f"action: no action {action_id!r} is shown."
+            )
+        ask = session.pending_ask("action")
+        if ask is not None and action_id in ask.action_ids:
+            action = sent.action
+            ask.resolve(
+                {
+                    "id": action.id,
+                    "name": action.name,
+                    "label": action.label,
+                    "payload": action.payload,
+                }
+            )
+            return {"ok": True}
+        callback = self.state.hooks.action_callbacks.get(sent.action.name)
+        if callback is None:
+            return self._refuse(
+                session,
+                "action",
+                "no_callback",
+                f"action: the app has no callback for action {sent.action.name!r}.",
+            )
+        job = self.state.runner.handler_job(
+            session, callback, sent.action, message_id=action_id, name=f"action {sent.action.name}"
         )
+        if not session.submit(job):
+            return self._refuse(
+                session, "action", "too_many_pending", "Too many messages are waiting."
+            )
+        return {"ok": True}
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -299,6 +361,7 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
             return
         session.ended = True
         session.request_stop()
+        session.wake_waits()
         sids = self.state.registry.sids_of(session)
         self.state.registry.remove(session)
         session.submit(self.state.runner.job(session, "on_chat_end", as_task=False), force=True)

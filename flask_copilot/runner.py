@@ -10,7 +10,7 @@ from flask import Flask
 
 from .context import bind, unbind
 from .errors import StopRequested
-from .hooks import HookRegistry
+from .hooks import Handler, HookRegistry
 from .messages import ErrorMessage
 from .session import ChatSession, Job, TaskState
 
@@ -37,10 +37,25 @@ class HandlerRunner:
         and make it stoppable.
         """
 
+        handler = self._hooks.get(hook)
+        if handler is None:
+            return lambda: None
+        return self.handler_job(
+            session, handler, *args, as_task=as_task, message_id=message_id, name=hook
+        )
+
+    def handler_job(
+        self,
+        session: ChatSession,
+        handler: Handler,
+        *args: Any,
+        as_task: bool = True,
+        message_id: str | None = None,
+        name: str = "handler",
+    ) -> Job:
+        """Like :meth:`job`, for a handler given directly (action callbacks)."""
+
         def run() -> None:
-            handler = self._hooks.get(hook)
-            if handler is None:
-                return
             task = TaskState() if as_task else None
             session.current_task = task
             tokens = bind(session, task)
@@ -52,8 +67,8 @@ class HandlerRunner:
                         handler(*args)
                     except StopRequested:
                         self._after_stop(session)
-                    except Exception as exc:
-                        self._report_crash(session, hook, exc)
+                    except Exception as exc:  # noqa: BLE001 (a crash must not end the session)
+                        self._report_crash(session, name, exc)
                     finally:
                         session.current_task = None
                         if as_task:

@@ -33,7 +33,7 @@ def _bounded_json(limit: int, what: str) -> validate.Validator:
     class _BoundedJson(validate.Validator):
         def __call__(self, value: Any) -> Any:
             try:
-                size = len(json.dumps(value, separators=(",", ":")).encode())
+                size = len(json.dumps(value, separators=(",", ":"), allow_nan=False).encode())
             except (TypeError, ValueError):
                 raise ValidationError(f"{what} must be JSON-serialisable.") from None
             if size > limit:
@@ -135,6 +135,12 @@ class CallFnResultEvent(Schema):
     error = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
+class ActionEvent(Schema):
+    actionId = _id_field(
+        required=True, metadata={"doc": "The `id` of an action shown under a message."}
+    )
+
+
 # --- acks --------------------------------------------------------------------------
 
 
@@ -158,6 +164,15 @@ class UserInfo(Schema):
     metadata = fields.Dict()
 
 
+class ActionBody(Schema):
+    id = fields.String(required=True, metadata={"doc": "Server-made; send it back in `action`."})
+    name = fields.String(required=True)
+    label = fields.String(required=True)
+    tooltip = fields.String(required=True)
+    payload = fields.Dict(required=True)
+    forId = fields.String(required=True, allow_none=True)
+
+
 class MessageBody(Schema):
     id = fields.String(required=True)
     threadId = fields.String(required=True, allow_none=True)
@@ -169,7 +184,7 @@ class MessageBody(Schema):
     isError = fields.Boolean(required=True)
     parentId = fields.String(required=True, allow_none=True)
     metadata = fields.Dict(required=True)
-    actions = fields.List(fields.Dict(), required=True)
+    actions = fields.List(fields.Nested(ActionBody), required=True)
     elements = fields.List(fields.Dict(), required=True)
 
 
@@ -200,7 +215,8 @@ class StreamTokenEvent(_Seq):
 
 class TaskEvent(_Seq):
     messageId = fields.String(
-        allow_none=True, metadata={"doc": "The user message being handled, if any."}
+        allow_none=True,
+        metadata={"doc": "The user message (or clicked action) being handled, if any."},
     )
 
 
@@ -225,6 +241,23 @@ class CallFnEvent(_Seq):
     name = fields.String(required=True)
     args = fields.Dict(required=True)
     timeout = fields.Float(required=True, metadata={"doc": "Seconds the server waits."})
+
+
+class AskEvent(_Seq):
+    askId = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("text", "action")))
+    messageId = fields.String(
+        required=True, metadata={"doc": "The question, sent just before as `new_message`."}
+    )
+    timeout = fields.Float(required=True, metadata={"doc": "Seconds the server waits."})
+
+
+class AskEndEvent(_Seq):
+    askId = fields.String(required=True)
+    reason = fields.String(
+        required=True,
+        validate=validate.OneOf(("answered", "timeout", "stopped", "cancelled")),
+    )
 
 
 class CallFnCancelEvent(_Seq):
@@ -275,7 +308,16 @@ CLIENT_EVENTS: dict[str, EventSpec] = {
         EventSpec(
             "call_fn_result",
             CallFnResultEvent,
-            "The page's answer to a `call_fn`: `value`, or `error` with a message.",
+            "The page's answer to a `call_fn`: `value`, or `error` with a message. An "
+            "answer for a call that is not waiting (unknown, already answered, timed out, "
+            "or another session's) is refused with `unknown_call`.",
+        ),
+        EventSpec(
+            "action",
+            ActionEvent,
+            "The user clicked an action button. It answers a pending `ask` of kind "
+            "`action`, or runs the app's `@copilot.action_callback(name)` as a handler.",
+            ack=Ack,
         ),
     )
 }
@@ -314,6 +356,14 @@ SERVER_EVENTS: dict[str, EventSpec] = {
             "Call a function on the host page (`copilot-call-fn` window event); answer "
             "with `call_fn_result`.",
         ),
+        EventSpec(
+            "ask",
+            AskEvent,
+            "The handler waits for the user. `text`: the user's next typed message "
+            "answers it (sent as a normal `client_message`). `action`: one of the "
+            "question's action buttons answers it.",
+        ),
+        EventSpec("ask_end", AskEndEvent, "The ask is over: clear the prompt."),
         EventSpec(
             "call_fn_cancel",
             CallFnCancelEvent,

@@ -76,12 +76,55 @@ class BaseSession:
     def emit(self, event: str, payload: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def remember_actions(self, actions: list[Any], message_id: str) -> None:
+        """Keep the actions shown under a message, so clicks are trusted only by id."""
+
 
 class HTTPSession(BaseSession):
     """A context for plain Flask views: messages are built, nothing is pushed."""
 
     def emit(self, event: str, payload: dict[str, Any]) -> None:
         return None
+
+
+class WaitableEvent(Protocol):
+    def set(self) -> None: ...
+    def clear(self) -> None: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+@dataclass
+class PendingWait:
+    """A handler waiting for the browser: a function call's result, or the user's answer.
+
+    ``event`` is only a wake-up signal (answer, stop, socket attached or gone, session
+    ended); the waiting side re-checks the state each time it wakes.
+    """
+
+    kind: str  # "call_fn" or "ask"
+    id: str
+    event: WaitableEvent
+    ask_kind: str | None = None  # "text" or "action" for asks
+    action_ids: frozenset[str] = frozenset()
+    done: bool = False
+    value: Any = None
+    error: str | None = None
+
+    def resolve(self, value: Any = None, error: str | None = None) -> bool:
+        """Record the answer; False if it was already answered."""
+        if self.done:
+            return False
+        self.done, self.value, self.error = True, value, error
+        self.event.set()
+        return True
+
+
+@dataclass(frozen=True)
+class SentAction:
+    """An action button the server showed, kept so a click is trusted only by id."""
+
+    action: Any
+    message_id: str
 
 
 @dataclass(frozen=True)
@@ -137,6 +180,8 @@ class ChatSession(BaseSession):
         self.detached_at: float | None = time.monotonic()
         self.current_task: TaskState | None = None
         self.ended = False
+        self._waits: dict[str, PendingWait] = {}
+        self._actions: OrderedDict[str, SentAction] = OrderedDict()
 
     # --- outgoing events ------------------------------------------------------------
 
@@ -175,7 +220,11 @@ class ChatSession(BaseSession):
             for buffered in self._replay:
                 if buffered.seq > after:
                     self._transport.send(sid, buffered.event, buffered.payload)
-            return after >= self._seq or (bool(self._replay) and self._replay[0].seq <= after + 1)
+            complete = after >= self._seq or (
+                bool(self._replay) and self._replay[0].seq <= after + 1
+            )
+        self.wake_waits()
+        return complete
 
     def detach(self, sid: str) -> bool:
         """Forget ``sid`` if it is the current target; True if it was."""
@@ -184,7 +233,8 @@ class ChatSession(BaseSession):
                 return False
             self.target_sid = None
             self.detached_at = time.monotonic()
-            return True
+        self.wake_waits()
+        return True
 
     # --- incoming work ---------------------------------------------------------------
 
@@ -230,12 +280,54 @@ class ChatSession(BaseSession):
         return len(self._jobs)
 
     def request_stop(self) -> bool:
-        """Stop the running handler at its next framework call; False if none runs."""
+        """Stop the running handler at its next framework call (or wait); False if none
+        runs."""
         task = self.current_task
         if task is None:
             return False
         task.request_stop()
+        self.wake_waits()
         return True
+
+    # --- waits and actions ------------------------------------------------------------
+
+    def open_wait(self, wait: PendingWait) -> PendingWait:
+        with self._lock:
+            self._waits[wait.id] = wait
+        return wait
+
+    def close_wait(self, wait_id: str) -> None:
+        with self._lock:
+            self._waits.pop(wait_id, None)
+
+    def find_wait(self, wait_id: str, kind: str) -> PendingWait | None:
+        wait = self._waits.get(wait_id)
+        return wait if wait is not None and wait.kind == kind and not wait.done else None
+
+    def pending_ask(self, ask_kind: str) -> PendingWait | None:
+        for wait in list(self._waits.values()):
+            if wait.kind == "ask" and wait.ask_kind == ask_kind and not wait.done:
+                return wait
+        return None
+
+    def wake_waits(self) -> None:
+        for wait in list(self._waits.values()):
+            wait.event.set()
+
+    def remember_actions(self, actions: list[Any], message_id: str) -> None:
+        with self._lock:
+            for action in actions:
+                self._actions[action.id] = SentAction(action, message_id)
+            while len(self._actions) > 1000:
+                self._actions.popitem(last=False)
+
+    def find_action(self, action_id: str) -> SentAction | None:
+        return self._actions.get(action_id)
+
+    def forget_actions(self, message_id: str) -> None:
+        with self._lock:
+            for action_id in [k for k, v in self._actions.items() if v.message_id == message_id]:
+                del self._actions[action_id]
 
 
 class SessionRegistry:

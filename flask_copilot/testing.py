@@ -101,7 +101,13 @@ class CopilotTestClient:
         access_token: str | None = None,
         transports: tuple[str, ...] | None = None,
         timeout: float = 10.0,
+        page_functions: dict[str, Callable[[dict[str, Any]], Any]] | None = None,
+        answer_calls: bool = True,
     ) -> None:
+        """``page_functions``: what the host page's ``copilot-call-fn`` listener would
+        answer, by function name (raise to answer with an error). A call to any other
+        name is answered like the widget does when no listener answers. With
+        ``answer_calls=False`` calls are left unanswered (to test timeouts)."""
         self.server_url = server_url.rstrip("/")
         self.client_type = client_type
         self.access_token = access_token
@@ -113,6 +119,8 @@ class CopilotTestClient:
         self.session_info: dict[str, Any] | None = None
         self.last_seq = 0
         self.protocol_violations: list[str] = []
+        self.page_functions = dict(page_functions or {})
+        self.answer_calls = answer_calls
         self._condition = threading.Condition()
         self._sio = socketio.Client(reconnection=False)
         self._settings: dict[str, Any] | None = None
@@ -234,6 +242,15 @@ class CopilotTestClient:
         """Send a user message and wait for the full reply to it."""
         return self.wait_reply(self.send(content), timeout=timeout)
 
+    def click(self, action_id: str) -> Any:
+        """Click an action button (by the action's id); returns the server's ack."""
+        return self.call("action", {"actionId": action_id})
+
+    def actions(self) -> list[dict[str, Any]]:
+        """The action buttons currently shown, under all messages."""
+        with self._condition:
+            return [a for m in self.messages.values() for a in m["actions"]]
+
     def stop(self) -> Any:
         return self.call("stop", {})
 
@@ -261,6 +278,17 @@ class CopilotTestClient:
             self._apply(event, data)
             self.events.append(received)
             self._condition.notify_all()
+        if event == "call_fn" and self.answer_calls:
+            self.emit("call_fn_result", {"callId": data["callId"], **self._run_page_function(data)})
+
+    def _run_page_function(self, call: dict[str, Any]) -> dict[str, Any]:
+        function = self.page_functions.get(call["name"])
+        if function is None:
+            return {"error": f"no listener for function {call['name']!r}"}
+        try:
+            return {"value": function(call["args"])}
+        except Exception as exc:  # noqa: BLE001 - the page reports it, as a browser would
+            return {"error": str(exc)}
 
     def _check_protocol(self, event: str, data: Any) -> None:
         spec = SERVER_EVENTS.get(event)
@@ -337,8 +365,10 @@ class CopilotTestClient:
             events = self.events[start : end + 1]
             ids: list[str] = []
             for e in events:
-                message = e.payload.get("message")
-                if message and message["type"] == "assistant_message" and message["id"] not in ids:
+                if e.name not in ("new_message", "stream_start", "update_message"):
+                    continue
+                message = e.payload["message"]
+                if message["type"] == "assistant_message" and message["id"] not in ids:
                     ids.append(message["id"])
             messages = [dict(self.messages[i]) for i in ids if i in self.messages]
         return Reply(message_id=message_id, events=events, messages=messages)

@@ -6,12 +6,25 @@ mode from ``COPILOT_ASYNC_MODE``). Messages are commands: ``echo X``, ``stream N
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
 from flask import Flask, jsonify
 
-from flask_copilot import Copilot, ErrorMessage, Message, context, user_session
+from flask_copilot import (
+    Action,
+    AskActionMessage,
+    AskUserMessage,
+    Copilot,
+    CopilotFunction,
+    CopilotFunctionError,
+    CopilotFunctionTimeout,
+    ErrorMessage,
+    Message,
+    context,
+    user_session,
+)
 
 copilot = Copilot()
 ENDED: list[str] = []
@@ -66,8 +79,44 @@ def on_message(msg: Message) -> None:
         Message(f"{context.session.client_type} {context.session.id}").send()
     elif command == "error":
         ErrorMessage("a handled problem").send()
+    elif command in ("call", "callfast", "calltwice"):
+        name, _, args = arg.partition(" ")
+        timeout = 0.5 if command == "callfast" else None
+        calls = 2 if command == "calltwice" else 1
+        for i in range(calls):
+            try:
+                result = CopilotFunction(name, json.loads(args or "{}")).call(timeout=timeout)
+                Message(f"page said: {json.dumps(result)}").send()
+            except CopilotFunctionTimeout as exc:
+                Message(f"function timeout: {exc}").send()
+            except CopilotFunctionError as exc:
+                Message(f"function error: {exc}").send()
+            args = json.dumps({"call": i + 2})
+    elif command == "ask":
+        answer = AskUserMessage("What's your name?", timeout=0.5 if arg == "fast" else None).send()
+        Message(f"hello {answer['content']}" if answer else "no answer").send()
+    elif command == "choose":
+        choices = [Action("pick", {"v": 1}, "One"), Action("pick", {"v": 2}, "Two")]
+        picked = AskActionMessage(
+            "Pick one", choices, timeout=0.5 if arg == "fast" else None
+        ).send()
+        Message(f"picked {picked['payload']['v']}" if picked else "no choice").send()
+    elif command == "buttons":
+        buttons = [Action("greet", {"who": "world"}, "Greet"), Action("unhandled", {}, "Nope")]
+        Message("Press a button", actions=buttons).send()
+    elif command == "longstream":
+        reply = Message("")
+        for i in range(300):
+            time.sleep(0.01)
+            reply.stream_token(f"{i} ")
+        reply.send()
     else:
         Message(f"You said: {msg.content}").send()
+
+
+@copilot.action_callback("greet")
+def greet(action: Action) -> None:
+    Message(f"hello {action.payload['who']}").send()
 
 
 @copilot.on_stop
@@ -84,6 +133,7 @@ def create_app(mode: str | None = None) -> Flask:
     app = Flask(__name__)
     app.config["COPILOT_ASYNC_MODE"] = mode or os.environ.get("COPILOT_ASYNC_MODE", "threading")
     app.config["COPILOT_MAX_MESSAGE_CHARS"] = 2000
+    app.config["COPILOT_DISCONNECT_GRACE"] = 0.5
     copilot.init_app(app)
 
     @app.get("/test/ended")
