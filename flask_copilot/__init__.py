@@ -1,6 +1,6 @@
 """flask_copilot: an embeddable AI copilot for any website, served by Flask."""
 
-from .auth import create_jwt
+from .auth import authenticate_user, create_jwt
 from .config import ConfigError
 from .context import context, init_http_context, init_ws_context, user_session
 from .errors import (
@@ -32,6 +32,7 @@ __all__ = [
     "NoContextError",
     "SessionNotFound",
     "User",
+    "authenticate_user",
     "context",
     "create_jwt",
     "init_http_context",

@@ -90,12 +90,13 @@ def token_command(
     secret = get_state(current_app).config.auth_secret
     if not secret:
         raise click.UsageError("COPILOT_AUTH_SECRET is not set.")
+    assert secret
     try:
         meta = json.loads(metadata)
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--metadata") from None
     user = User(identifier, display_name, meta)
-    click.echo(create_jwt(user, secret, timedelta(seconds=expires_in)))
+    click.echo(create_jwt(user, timedelta(seconds=expires_in), secret=secret))
 
 
 @click.group(help="flask_copilot command line.")

@@ -62,6 +62,7 @@ class _ConfigSchema(Schema):
     COPILOT_FUNCTION_TIMEOUT = _positive_seconds(load_default=60.0)
     COPILOT_ASK_TIMEOUT = _positive_seconds(load_default=60.0)
     COPILOT_DISCONNECT_GRACE = _positive_seconds(load_default=5.0)
+    COPILOT_TOKEN_TTL = _positive_seconds(load_default=8 * 3600.0)
     COPILOT_MAX_UPLOAD_MB = _positive_seconds(load_default=20.0)
     COPILOT_UPLOAD_ACCEPT = fields.List(fields.String(), load_default=lambda: ["*/*"])
     # Keys beyond the SPEC's list, each bounding something a client controls.
@@ -93,6 +94,7 @@ class CopilotConfig:
     function_timeout: float
     ask_timeout: float
     disconnect_grace: float
+    token_ttl: float
     max_upload_mb: float
     upload_accept: tuple[str, ...]
     max_message_chars: int
@@ -101,10 +103,6 @@ class CopilotConfig:
     transports: tuple[str, ...]
     assistant_name: str
     socketio_path: str | None
-
-    @property
-    def auth_required(self) -> bool:
-        return self.auth_secret is not None
 
 
 def load_config(
@@ -142,6 +140,7 @@ def load_config(
         function_timeout=data["COPILOT_FUNCTION_TIMEOUT"],
         ask_timeout=data["COPILOT_ASK_TIMEOUT"],
         disconnect_grace=data["COPILOT_DISCONNECT_GRACE"],
+        token_ttl=data["COPILOT_TOKEN_TTL"],
         max_upload_mb=data["COPILOT_MAX_UPLOAD_MB"],
         upload_accept=tuple(data["COPILOT_UPLOAD_ACCEPT"]),
         max_message_chars=data["COPILOT_MAX_MESSAGE_CHARS"],

@@ -12,7 +12,9 @@ from flask_socketio import SocketIO
 
 from .config import ConfigError, load_config
 from .hooks import HookRegistry
+from .identity_views import copilot_widget, make_identity_blueprint, refuse_foreign_origin
 from .namespace import CopilotNamespace
+from .origins import OriginPolicy
 from .runner import HandlerRunner
 from .runtime import Runtime, is_monkey_patched
 from .state import EXTENSION_KEY, CopilotState, get_state
@@ -64,14 +66,17 @@ class Copilot:
         prefix = _normalise_prefix(self._url_prefix if url_prefix is None else url_prefix)
         socketio = socketio or self._socketio
         namespace = f"{prefix}/copilot"
+        origins = OriginPolicy(config.allow_origins)
         if socketio is None:
             path = config.socketio_path or f"{prefix}/ws/socket.io"
-            origins = list(config.allow_origins)
             socketio = SocketIO(
                 app,
                 async_mode=config.async_mode,
                 path=path,
-                cors_allowed_origins="*" if "*" in origins else origins,
+                # Checked on the handshake of both transports; no credentials, ever.
+                cors_allowed_origins=origins.allows,
+                cors_credentials=False,
+                cookie=_sticky_cookie(config, prefix),
                 message_queue=config.message_queue,
                 # Our socket handlers only validate and queue: run them inline, in the
                 # order the client sent them (see namespace.py).
@@ -97,9 +102,14 @@ class Copilot:
             url_prefix=prefix,
             namespace=namespace,
             socketio_path=_engineio_path(socketio),
+            origins=origins,
         )
         app.extensions[EXTENSION_KEY] = state
-        app.register_blueprint(make_blueprint(state), url_prefix=prefix or None)
+        blueprint = make_blueprint(state)
+        blueprint.before_request(refuse_foreign_origin(origins))
+        app.register_blueprint(blueprint, url_prefix=prefix or None)
+        app.register_blueprint(make_identity_blueprint(state), url_prefix=prefix or None)
+        app.jinja_env.globals.setdefault("copilot_widget", copilot_widget)
         socketio.on_namespace(CopilotNamespace(state))
         _register_cli(app)
         if not is_monkey_patched(config.async_mode):
@@ -173,6 +183,24 @@ class Copilot:
             return handler
 
         return register
+
+
+def _sticky_cookie(config: Any, prefix: str) -> dict[str, Any] | None:
+    """Engine.IO's session cookie, for load balancers that pin polling clients to one
+    worker. Only with polling (websocket-only clients need no stickiness). SameSite
+    from ``COPILOT_COOKIE_SAMESITE``; ``none`` implies ``Secure``, as browsers demand."""
+    if "polling" not in config.transports:
+        return None
+    samesite = config.cookie_samesite.capitalize()
+    cookie: dict[str, Any] = {
+        "name": "copilot_io",
+        "path": prefix or "/",
+        "httponly": True,
+        "samesite": samesite,
+    }
+    if samesite == "None":
+        cookie["secure"] = True  # engine.io writes only true flags
+    return cookie
 
 
 def _with_mode(config: Any, async_mode: str) -> Any:

@@ -15,10 +15,11 @@ from flask import request
 from flask_socketio import ConnectionRefusedError, Namespace
 from marshmallow import ValidationError
 
-from .auth import InvalidToken, decode_token
+from .auth import InvalidToken, decode_token, load_identity
 from .messages import Message
+from .origins import is_same_origin
 from .schemas import CLIENT_EVENTS, HandshakeAuth
-from .session import ChatSession
+from .session import ChatSession, new_id
 from .state import CopilotState
 from .user import User
 
@@ -122,6 +123,11 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
             raise ConnectionRefusedError(
                 f"invalid_handshake: {describe_errors(exc.messages)}"
             ) from None
+        origin = request.environ.get("HTTP_ORIGIN")
+        if not self.state.origins.allows(origin, request.environ):
+            # Our own SocketIO refuses these before we get here; an app's own may not.
+            logger.info("refused a connection from origin %s", origin)
+            raise ConnectionRefusedError(f"origin_not_allowed: {origin} may not connect")
         user = self._authenticate(handshake["accessToken"])
         session, restored = self._find_or_create(handshake, user)
         self._restored[sid] = restored
@@ -129,16 +135,33 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
         self._start_reaper()
 
     def _authenticate(self, token: str | None) -> User | None:
+        """The connecting user: from the access token, else (same-origin pages only)
+        from ``header_auth_callback``; refused when auth is required and neither says."""
         secret = self.state.config.auth_secret
-        if secret is None:
-            return None
-        if not token:
-            raise ConnectionRefusedError("not_authenticated: an access token is required")
-        try:
-            return decode_token(token, secret)
-        except InvalidToken as exc:
-            logger.info("refused a connection: invalid token (%s)", exc)
-            raise ConnectionRefusedError("not_authenticated: invalid access token") from None
+        if token and secret is not None:
+            try:
+                return decode_token(token, secret)
+            except InvalidToken as exc:
+                logger.info("refused a connection: invalid token (%s)", exc)
+                raise ConnectionRefusedError(
+                    "not_authenticated: the access token is invalid or expired"
+                ) from None
+        header_auth = self.state.hooks.get("header_auth_callback")
+        # Cookies ride along on cross-site websocket handshakes too: trust headers
+        # only from the server's own origin.
+        if header_auth is not None and is_same_origin(
+            request.environ.get("HTTP_ORIGIN"), request.environ
+        ):
+            try:
+                user = load_identity(lambda: header_auth(request.headers))
+            except Exception:
+                logger.exception("header_auth_callback raised")
+                user = None
+            if user is not None:
+                return user
+        if self.state.auth_required:
+            raise ConnectionRefusedError("not_authenticated: sign in to use the copilot")
+        return None
 
     def _find_or_create(
         self, handshake: dict[str, Any], user: User | None
@@ -160,7 +183,9 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
             assistant_name=config.assistant_name,
             client_type=handshake["clientType"],
             user=user,
-            thread_id=None,
+            # Server-made; a client-sent threadId is honoured only once persistence can
+            # verify who owns it.
+            thread_id=new_id(),
             chat_profile=handshake["chatProfile"],
             language=handshake["language"],
         )

@@ -10,6 +10,7 @@ from flask_socketio import SocketIO
 from .config import CopilotConfig
 from .errors import NoContextError
 from .hooks import HookRegistry
+from .origins import OriginPolicy
 from .runner import HandlerRunner
 from .runtime import Runtime
 from .session import SessionRegistry
@@ -27,7 +28,17 @@ class CopilotState:
     url_prefix: str
     namespace: str
     socketio_path: str
+    origins: OriginPolicy
     registry: SessionRegistry = field(default_factory=SessionRegistry)
+
+    @property
+    def auth_required(self) -> bool:
+        """Every connection needs an identity: a token secret is set, or the app
+        authenticates same-origin pages with ``header_auth_callback``."""
+        return (
+            self.config.auth_secret is not None
+            or self.hooks.get("header_auth_callback") is not None
+        )
 
 
 def get_state(app: Flask | None = None) -> CopilotState:

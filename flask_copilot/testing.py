@@ -103,11 +103,13 @@ class CopilotTestClient:
         timeout: float = 10.0,
         page_functions: dict[str, Callable[[dict[str, Any]], Any]] | None = None,
         answer_calls: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> None:
         """``page_functions``: what the host page's ``copilot-call-fn`` listener would
         answer, by function name (raise to answer with an error). A call to any other
         name is answered like the widget does when no listener answers. With
-        ``answer_calls=False`` calls are left unanswered (to test timeouts)."""
+        ``answer_calls=False`` calls are left unanswered (to test timeouts).
+        ``headers``: extra HTTP headers on the handshake (``Origin``, ``Cookie``…)."""
         self.server_url = server_url.rstrip("/")
         self.client_type = client_type
         self.access_token = access_token
@@ -121,8 +123,15 @@ class CopilotTestClient:
         self.protocol_violations: list[str] = []
         self.page_functions = dict(page_functions or {})
         self.answer_calls = answer_calls
+        self.headers = dict(headers or {})
         self._condition = threading.Condition()
-        self._sio = socketio.Client(reconnection=False)
+        origin = self.headers.get("Origin")
+        # websocket-client adds an Origin of its own; set ours through its option so
+        # the server sees one Origin, not "theirs,ours".
+        self._sio = socketio.Client(
+            reconnection=False,
+            websocket_extra_options={"origin": origin} if origin else {},
+        )
         self._settings: dict[str, Any] | None = None
         self._namespace = "/copilot"
 
@@ -130,7 +139,9 @@ class CopilotTestClient:
 
     def settings(self) -> dict[str, Any]:
         if self._settings is None:
-            request = urllib.request.Request(f"{self.server_url}/copilot/settings")
+            request = urllib.request.Request(
+                f"{self.server_url}/copilot/settings", headers=self.headers
+            )
             if self.access_token:
                 request.add_header("Authorization", f"Bearer {self.access_token}")
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
@@ -168,13 +179,18 @@ class CopilotTestClient:
             lambda data=None: refusals.append(_reason(data)),
             namespace=self._namespace,
         )
+        transports = list(self.transports or settings["socket"]["transports"])
+        headers = dict(self.headers)
+        if transports == ["websocket"]:
+            headers.pop("Origin", None)  # sent by websocket-client's origin option
         try:
             self._sio.connect(
                 self.server_url,
                 namespaces=[self._namespace],
                 socketio_path=settings["socket"]["path"],
-                transports=list(self.transports or settings["socket"]["transports"]),
+                transports=transports,
                 auth=handshake,
+                headers=headers,
                 wait_timeout=self.timeout,
             )
         except socketio.exceptions.ConnectionError:

@@ -26,7 +26,7 @@ def settings_payload(state: CopilotState) -> dict[str, Any]:
             "namespace": state.namespace,
             "transports": list(config.transports),
         },
-        "auth": {"required": config.auth_required},
+        "auth": {"required": state.auth_required},
         "ui": {"name": config.assistant_name},
     }
 
@@ -46,6 +46,6 @@ def make_blueprint(state: CopilotState) -> Blueprint:
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
-    origins = list(state.config.allow_origins)
-    CORS(blueprint, origins="*" if "*" in origins else origins)
+    # Bearer tokens, not cookies: CORS never allows credentials.
+    CORS(blueprint, origins=state.origins.cors_origins(), supports_credentials=False)
     return blueprint

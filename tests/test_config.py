@@ -14,7 +14,7 @@ from flask_copilot.config import load_config
 def test_defaults() -> None:
     config = load_config({}, environ={})
     assert config.async_mode == "threading"
-    assert config.auth_secret is None and not config.auth_required
+    assert config.auth_secret is None
     assert config.transports == ("websocket",)
     assert config.function_timeout == 60.0
 
