@@ -13,6 +13,7 @@ from .errors import (
 )
 from .extension import Copilot
 from .interaction import Action, AskActionMessage, AskUserMessage, CopilotFunction
+from .lookup import WebsocketSession
 from .messages import ErrorMessage, Message
 from .user import User
 
@@ -32,6 +33,7 @@ __all__ = [
     "NoContextError",
     "SessionNotFound",
     "User",
+    "WebsocketSession",
     "authenticate_user",
     "context",
     "create_jwt",

@@ -10,7 +10,9 @@ from typing import Any, TypeVar
 from flask import Flask
 from flask_socketio import SocketIO
 
+from .cluster import open_cluster
 from .config import ConfigError, load_config
+from .errors import SessionNotFound
 from .hooks import HookRegistry
 from .identity_views import copilot_widget, make_identity_blueprint, refuse_foreign_origin
 from .namespace import CopilotNamespace
@@ -93,6 +95,7 @@ class Copilot:
                 )
             config = _with_mode(config, socketio.async_mode)
         runtime = Runtime(socketio, config.async_mode)
+        cluster = open_cluster(config.message_queue, namespace, ttl=30)
         state = CopilotState(
             config=config,
             hooks=self.hooks,
@@ -103,6 +106,7 @@ class Copilot:
             namespace=namespace,
             socketio_path=_engineio_path(socketio),
             origins=origins,
+            cluster=cluster,
         )
         app.extensions[EXTENSION_KEY] = state
         blueprint = make_blueprint(state)
@@ -110,6 +114,7 @@ class Copilot:
         app.register_blueprint(blueprint, url_prefix=prefix or None)
         app.register_blueprint(make_identity_blueprint(state), url_prefix=prefix or None)
         app.jinja_env.globals.setdefault("copilot_widget", copilot_widget)
+        app.register_error_handler(SessionNotFound, _session_not_found)
         socketio.on_namespace(CopilotNamespace(state))
         _register_cli(app)
         if not is_monkey_patched(config.async_mode):
@@ -183,6 +188,11 @@ class Copilot:
             return handler
 
         return register
+
+
+def _session_not_found(error: SessionNotFound) -> Any:
+    """``WebsocketSession.get_by_id`` of an unknown id in a view: a clear 404."""
+    return {"error": "session_not_found", "message": str(error)}, 404
 
 
 def _sticky_cookie(config: Any, prefix: str) -> dict[str, Any] | None:

@@ -144,6 +144,16 @@ class Action:
     def __repr__(self) -> str:
         return f"<Action {self.name} label={self.label!r}>"
 
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Action:
+        """Rebuild an action another process showed (its callback is found by name)."""
+        action = cls(
+            data["name"], data.get("payload"), data.get("label", ""), data.get("tooltip", "")
+        )
+        action.id = data["id"]
+        action.for_id = data.get("forId")
+        return action
+
     def to_wire(self) -> dict[str, Any]:
         return {
             "id": self.id,

@@ -16,6 +16,8 @@ from flask_socketio import ConnectionRefusedError, Namespace
 from marshmallow import ValidationError
 
 from .auth import InvalidToken, decode_token, load_identity
+from .cluster import SessionRecord
+from .interaction import Action
 from .messages import Message
 from .origins import is_same_origin
 from .schemas import CLIENT_EVENTS, HandshakeAuth
@@ -48,7 +50,10 @@ class SocketIOTransport:
         self._state = state
 
     def send(self, sid: str, event: str, payload: dict[str, Any]) -> None:
-        self._state.socketio.emit(event, payload, to=sid, namespace=self._state.namespace)
+        # ``sid`` is always a socket of this process: skip the message queue.
+        self._state.socketio.emit(
+            event, payload, to=sid, namespace=self._state.namespace, ignore_queue=True
+        )
 
 
 class CopilotNamespace(Namespace):  # type: ignore[misc]
@@ -190,6 +195,7 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
             language=handshake["language"],
         )
         registry.add(session)
+        self.state.cluster.announce([self._record(session)])
         # First job of every session: nothing the user sends can overtake it.
         session.submit(self.state.runner.job(session, "on_chat_start"), force=True)
         return session, False
@@ -387,6 +393,7 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
         session.ended = True
         session.request_stop()
         session.wake_waits()
+        self.state.cluster.forget(session.id)
         sids = self.state.registry.sids_of(session)
         self.state.registry.remove(session)
         session.submit(self.state.runner.job(session, "on_chat_end", as_task=False), force=True)
@@ -394,9 +401,12 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
             session.detach(sid)
 
     def _start_reaper(self) -> None:
+        """Started by the first connection, so it runs in the worker process (never in a
+        gunicorn master that preloaded the app)."""
         if self._reaper_started:
             return
         self._reaper_started = True
+        self.state.cluster.start(self._deliver_push, self.state.runtime.spawn)
         self.state.runtime.spawn(self._reap_forever)
 
     def _reap_forever(self) -> None:
@@ -404,9 +414,37 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
         interval = max(0.05, min(5.0, timeout / 4))
         while True:
             self.state.runtime.sleep(interval)
-            for session in self.state.registry.expired(time.monotonic(), timeout):
-                logger.debug("session %s expired", session.id)
-                self.end_session(session)
+            try:
+                for session in self.state.registry.expired(time.monotonic(), timeout):
+                    logger.debug("session %s expired", session.id)
+                    self.end_session(session)
+                # Keep this process's sessions findable from the others.
+                self.state.cluster.announce(
+                    self._record(s) for s in self.state.registry.all() if not s.ended
+                )
+            except Exception:
+                logger.exception("session upkeep failed")
+
+    def _record(self, session: ChatSession) -> SessionRecord:
+        return SessionRecord(
+            session_id=session.id,
+            node=self.state.cluster.node,
+            client_type=session.client_type,
+            thread_id=session.thread_id,
+            user=session.user.to_wire() if session.user else None,
+        )
+
+    def _deliver_push(self, session_id: str, event: str, payload: dict[str, Any]) -> None:
+        """An event another process pushed into one of our sessions."""
+        session = self.state.registry.get(session_id)
+        if session is None or session.ended:
+            logger.info("dropped a push into session %s: it has ended", session_id)
+            return
+        if event == "new_message":
+            actions = [Action.from_wire(a) for a in payload["message"].get("actions", [])]
+            if actions:
+                session.remember_actions(actions, payload["message"]["id"])
+        session.emit(event, payload)
 
 
 def _same_owner(owner: User | None, user: User | None) -> bool:

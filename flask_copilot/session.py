@@ -366,6 +366,10 @@ class SessionRegistry:
             for sid in [sid for sid, s in self._by_sid.items() if s is session]:
                 del self._by_sid[sid]
 
+    def all(self) -> list[ChatSession]:
+        with self._lock:
+            return list(self._by_id.values())
+
     def expired(self, now: float, timeout: float) -> list[ChatSession]:
         """Sessions detached for longer than ``timeout`` seconds."""
         with self._lock:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 from flask_socketio import SocketIO
 
+from .cluster import Cluster
 from .config import CopilotConfig
 from .errors import NoContextError
 from .hooks import HookRegistry
@@ -29,6 +30,7 @@ class CopilotState:
     namespace: str
     socketio_path: str
     origins: OriginPolicy
+    cluster: Cluster
     registry: SessionRegistry = field(default_factory=SessionRegistry)
 
     @property

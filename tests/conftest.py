@@ -8,7 +8,7 @@ from flask_copilot.testing import CopilotTestClient, LiveServer
 from tests.servers import gunicorn_server
 
 #: Every end-to-end test runs against each of these servers.
-SERVER_KINDS = ["threading", "gevent", "eventlet"]
+SERVER_KINDS = ["threading", "gevent", "eventlet", "gthread"]
 
 
 @pytest.fixture(scope="module", params=SERVER_KINDS)

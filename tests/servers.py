@@ -134,3 +134,44 @@ def wait_until_serving(url: str, timeout: float = 15.0) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def ensure_redis(timeout: float = 10.0) -> str:
+    """The local Redis: checked, and started (no persistence) when it is down."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+        return REDIS_URL
+    except redis.ConnectionError:
+        pass
+    subprocess.run(
+        [
+            "redis-server",
+            "--daemonize",
+            "yes",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "6379",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        check=True,
+        timeout=10,
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.ping()
+            return REDIS_URL
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

@@ -22,7 +22,9 @@ from flask_copilot import (
     CopilotFunctionTimeout,
     ErrorMessage,
     Message,
+    WebsocketSession,
     context,
+    init_ws_context,
     user_session,
 )
 
@@ -75,6 +77,8 @@ def on_message(msg: Message) -> None:
         Message(f"context: {user_session.get('page_context')}").send()
     elif command == "count":
         Message(f"count: {count}").send()
+    elif command == "pid":
+        Message(str(os.getpid())).send()
     elif command == "whoami":
         Message(f"{context.session.client_type} {context.session.id}").send()
     elif command == "error":
@@ -135,6 +139,12 @@ def create_app(mode: str | None = None) -> Flask:
     app.config["COPILOT_MAX_MESSAGE_CHARS"] = 2000
     app.config["COPILOT_DISCONNECT_GRACE"] = 0.5
     copilot.init_app(app)
+
+    @app.get("/test/push/<session_id>")
+    def push(session_id: str):  # type: ignore[no-untyped-def]
+        init_ws_context(WebsocketSession.get_by_id(session_id))
+        Message(f"pushed by {os.getpid()}").send()
+        return jsonify(pid=os.getpid())
 
     @app.get("/test/ended")
     def ended_sessions():  # type: ignore[no-untyped-def]

@@ -1,0 +1,54 @@
+"""Find a live chat session from a plain Flask view, on any worker:
+``init_ws_context(WebsocketSession.get_by_id(session_id))``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .cluster import Cluster, SessionRecord
+from .errors import SessionNotFound
+from .session import BaseSession
+from .state import get_state
+from .user import User
+
+
+class RemoteSession(BaseSession):
+    """A session held by another process: events are pushed to its owner, which numbers
+    and sends them."""
+
+    interactive = True
+
+    def __init__(self, record: SessionRecord, cluster: Cluster, assistant_name: str) -> None:
+        user = record.user
+        super().__init__(
+            session_id=record.session_id,
+            client_type=record.client_type,
+            user=User(user["identifier"], user.get("displayName"), user.get("metadata") or {})
+            if user
+            else None,
+            thread_id=record.thread_id,
+        )
+        self.assistant_name = assistant_name
+        self._record = record
+        self._cluster = cluster
+
+    def emit(self, event: str, payload: dict[str, Any]) -> None:
+        if not self._cluster.push(self._record, event, payload):
+            raise SessionNotFound(f"The chat session {self.id!r} has ended.")
+
+
+class WebsocketSession:
+    """Look up live chat sessions (the name the seeds' API uses)."""
+
+    @staticmethod
+    def get_by_id(session_id: str) -> BaseSession:
+        """The live session ``session_id``, on this worker or another one (with
+        ``COPILOT_MESSAGE_QUEUE``). Raises :class:`SessionNotFound` (a 404 in views)."""
+        state = get_state()
+        local = state.registry.get(session_id)
+        if local is not None and not local.ended:
+            return local
+        record = state.cluster.lookup(session_id)
+        if record is not None and record.node != state.cluster.node:
+            return RemoteSession(record, state.cluster, state.config.assistant_name)
+        raise SessionNotFound(f"No live chat session {session_id!r}.")
