@@ -24,6 +24,8 @@ setup(
         "flask-cors>=6",
         "pyjwt>=2.10,<3",
         "marshmallow>=4,<5",
+        # Persistence is on by default (a SQLite file in the instance folder).
+        "sqlalchemy>=2,<3",
     ],
     extras_require={
         # gunicorn 26 removed its eventlet worker; eventlet itself is in bugfix-only mode.
@@ -31,7 +33,7 @@ setup(
         # gunicorn[gevent] brings 'packaging', which its gevent worker needs.
         "gevent": ["gevent>=24.10", "gunicorn[gevent]>=23"],
         "redis": ["redis>=5"],
-        "postgres": ["sqlalchemy>=2", "psycopg[binary]>=3.1"],
+        "postgres": ["psycopg[binary]>=3.1"],
         # flask_copilot.testing drives a real Socket.IO client.
         "testing": ["python-socketio[client]>=5.18"],
         "dev": [

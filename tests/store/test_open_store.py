@@ -1,0 +1,95 @@
+"""open_store: disabled, the default SQLite file, URL forms, clear errors."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from flask_copilot.store import (
+    DEFAULT_DATABASE,
+    StoreConfigError,
+    StoreError,
+    open_store,
+)
+from flask_copilot.store.sqlalchemy_store import SQLAlchemyStore
+from tests.store.helpers import user_message
+
+
+def test_none_disables_persistence(tmp_path: Path) -> None:
+    assert open_store(None, str(tmp_path)) is None
+
+
+def test_default_is_a_sqlite_file_in_the_instance_folder(tmp_path: Path) -> None:
+    instance = tmp_path / "nested" / "instance"
+    store = open_store(DEFAULT_DATABASE, str(instance))
+    assert isinstance(store, SQLAlchemyStore)
+    try:
+        store.upsert_message("t", user_message("hi"), owner="alice")
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+    finally:
+        store.close()
+    assert (instance / "copilot.sqlite3").is_file()
+
+
+def test_relative_sqlite_path_is_in_the_instance_folder(tmp_path: Path) -> None:
+    store = open_store("sqlite:///chats.db", str(tmp_path))
+    assert store is not None
+    store.close()
+    assert (tmp_path / "chats.db").is_file()
+
+
+def test_in_memory_sqlite_is_shared_by_threads(tmp_path: Path) -> None:
+    store = open_store("sqlite://", str(tmp_path))
+    assert store is not None
+    try:
+        workers = [
+            threading.Thread(
+                target=store.upsert_message, args=("t", user_message(f"{n}")), kwargs={"owner": "a"}
+            )
+            for n in range(4)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert len(store.thread_messages("t", owner="a")) == 4
+    finally:
+        store.close()
+
+
+def test_postgres_scheme_means_psycopg(tmp_path: Path) -> None:
+    from flask_copilot.store.sqlalchemy_store import normalize_url
+
+    for given in ("postgres://u@h/db", "postgresql://u@h/db"):
+        assert normalize_url(given).drivername == "postgresql+psycopg"
+    assert normalize_url("postgresql+psycopg2://u@h/db").drivername == "postgresql+psycopg2"
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("", "must be a database URL"),
+        (42, "must be a database URL"),
+        ("not a url", "not a database URL"),
+        ("mysql://u@localhost/db", "not supported"),
+        ("sqlite+aiosqlite:///x.db", "not supported"),
+        ("sqlite:////no/such/folder/x.db", "does not exist"),
+    ],
+)
+def test_bad_urls_are_named(tmp_path: Path, url: object, says: str) -> None:
+    with pytest.raises(StoreConfigError, match=says) as caught:
+        open_store(url, str(tmp_path))  # type: ignore[arg-type]
+    assert "COPILOT_DATABASE_URL" in str(caught.value)
+    assert isinstance(caught.value, ValueError)
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/test"
+    with pytest.raises(StoreError, match="cannot open") as caught:
+        open_store(url, str(tmp_path))
+    assert "s3cret" not in str(caught.value)
