@@ -7,8 +7,10 @@ That keeps them cheap enough to run inline, in arrival order.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
@@ -28,6 +30,10 @@ from .user import User
 logger = logging.getLogger("flask_copilot")
 
 ErrorReply = dict[str, Any]
+NO_SESSION: ErrorReply = {
+    "ok": False,
+    "error": {"code": "no_session", "message": "This socket's session has ended."},
+}
 
 
 def describe_errors(messages: Any, prefix: str = "") -> str:
@@ -56,6 +62,43 @@ class SocketIOTransport:
         )
 
 
+class _Refused(Exception):
+    """A client event was refused; ``reply`` is its acknowledgement."""
+
+    def __init__(self, reply: ErrorReply) -> None:
+        super().__init__(reply["error"]["message"])
+        self.reply = reply
+
+
+EventMethod = Callable[[Any, ChatSession, dict[str, Any]], Any]
+
+
+def client_event(name: str) -> Callable[[EventMethod], Callable[..., Any]]:
+    """Wrap an ``on_<event>`` method: find the socket's session, validate the payload
+    against the event's schema, and answer refusals; the method gets both."""
+
+    def decorate(method: EventMethod) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def handler(self: CopilotNamespace, data: Any = None, *extra: Any) -> Any:
+            session = self._session()
+            if session is None:
+                return NO_SESSION
+            try:
+                if extra:
+                    raise _Refused(
+                        self._refuse(
+                            session, name, "invalid_event", f"{name}: send one payload object."
+                        )
+                    )
+                return method(self, session, self._load(session, name, data))
+            except _Refused as refused:
+                return refused.reply
+
+        return handler
+
+    return decorate
+
+
 class CopilotNamespace(Namespace):  # type: ignore[misc]
     def __init__(self, state: CopilotState) -> None:
         super().__init__(state.namespace)
@@ -75,25 +118,28 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
             return self._refuse(session, event, "unknown_event", f"Unknown event {event!r}.")
         return None
 
-    def _load(self, session: ChatSession, event: str, data: Any) -> dict[str, Any] | ErrorReply:
-        """Validate ``data`` against the event's schema; on failure report and return
-        the error reply (a dict with ``ok: False``)."""
+    def _load(self, session: ChatSession, event: str, data: Any) -> dict[str, Any]:
+        """``data`` validated against the event's schema; raises :class:`_Refused`."""
         if data is None:
             data = {}
         if not isinstance(data, dict):
-            return self._refuse(
-                session, event, "invalid_event", f"{event}: the payload must be an object."
+            raise _Refused(
+                self._refuse(
+                    session, event, "invalid_event", f"{event}: the payload must be an object."
+                )
             )
         try:
             loaded: dict[str, Any] = CLIENT_EVENTS[event].schema().load(data)
         except ValidationError as exc:
-            return self._refuse(
-                session,
-                event,
-                "invalid_event",
-                f"{event}: {describe_errors(exc.messages)}",
-                fields=exc.messages,
-            )
+            raise _Refused(
+                self._refuse(
+                    session,
+                    event,
+                    "invalid_event",
+                    f"{event}: {describe_errors(exc.messages)}",
+                    fields=exc.messages,
+                )
+            ) from None
         return loaded
 
     def _refuse(
@@ -110,11 +156,6 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
 
     def _session(self) -> ChatSession | None:
         return self.state.registry.by_sid(request.sid)  # type: ignore[attr-defined]
-
-    NO_SESSION: ErrorReply = {
-        "ok": False,
-        "error": {"code": "no_session", "message": "This socket's session has ended."},
-    }
 
     # --- connection ----------------------------------------------------------------
 
@@ -209,13 +250,8 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
 
     # --- client events -------------------------------------------------------------
 
-    def on_ready(self, data: Any = None) -> Any:
-        session = self._session()
-        if session is None:
-            return self.NO_SESSION
-        loaded = self._load(session, "ready", data)
-        if "ok" in loaded:
-            return loaded
+    @client_event("ready")
+    def on_ready(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
         sid: str = request.sid  # type: ignore[attr-defined]
         previous = session.target_sid
         if previous is not None and previous != sid:
@@ -242,13 +278,8 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
             )
         return {"ok": True}
 
-    def on_client_message(self, data: Any = None) -> Any:
-        session = self._session()
-        if session is None:
-            return self.NO_SESSION
-        loaded = self._load(session, "client_message", data)
-        if "ok" in loaded:
-            return loaded
+    @client_event("client_message")
+    def on_client_message(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
         limit = self.state.config.max_message_chars
         if len(loaded["content"]) > limit:
             return self._refuse(
@@ -304,32 +335,17 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
         session.submit(job, force=True)
         return {"ok": True, "id": message.id}
 
-    def on_stop(self, data: Any = None) -> Any:
-        session = self._session()
-        if session is None:
-            return self.NO_SESSION
-        loaded = self._load(session, "stop", data)
-        if "ok" in loaded:
-            return loaded
+    @client_event("stop")
+    def on_stop(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
         return {"ok": True, "stopped": session.request_stop()}
 
-    def on_end_session(self, data: Any = None) -> Any:
-        session = self._session()
-        if session is None:
-            return self.NO_SESSION
-        loaded = self._load(session, "end_session", data)
-        if "ok" in loaded:
-            return loaded
+    @client_event("end_session")
+    def on_end_session(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
         self.end_session(session)
         return {"ok": True}
 
-    def on_call_fn_result(self, data: Any = None) -> Any:
-        session = self._session()
-        if session is None:
-            return self.NO_SESSION
-        loaded = self._load(session, "call_fn_result", data)
-        if "ok" in loaded:
-            return loaded
+    @client_event("call_fn_result")
+    def on_call_fn_result(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
         wait = session.find_wait(loaded["callId"], "call_fn")
         if wait is None or not wait.resolve(loaded["value"], loaded["error"]):
             return self._refuse(
@@ -341,13 +357,8 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
             )
         return {"ok": True}
 
-    def on_action(self, data: Any = None) -> Any:
-        session = self._session()
-        if session is None:
-            return self.NO_SESSION
-        loaded = self._load(session, "action", data)
-        if "ok" in loaded:
-            return loaded
+    @client_event("action")
+    def on_action(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
         action_id = loaded["actionId"]
         sent = session.find_action(action_id)
         if sent is None:

@@ -215,6 +215,13 @@ def test_malformed_client_message_is_refused_by_name(
     assert client.chat("still here").text == "You said: still here"
 
 
+def test_an_event_with_two_payloads_is_refused(client: CopilotTestClient) -> None:
+    client._sio.emit("stop", ({}, {}), namespace="/copilot")
+    error = client.wait_for("error", lambda p: p["event"] == "stop")
+    assert error["message"] == "stop: send one payload object."
+    assert client.chat("fine").text == "You said: fine"
+
+
 def test_send_raises_on_refusal(client: CopilotTestClient) -> None:
     with pytest.raises(ServerRefused) as refused:
         client.send("x" * 2001)
