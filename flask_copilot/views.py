@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, send_from_directory
+from flask import Blueprint, Response, jsonify, request, send_from_directory
 from flask_cors import CORS
+from werkzeug.security import safe_join
 
 from .schemas import PROTOCOL_VERSION
 from .state import CopilotState
@@ -42,7 +44,25 @@ def make_blueprint(state: CopilotState) -> Blueprint:
 
     @blueprint.get("/copilot/<path:filename>")
     def widget_asset(filename: str) -> Response:
-        response = send_from_directory(WIDGET_DIR, filename, max_age=WIDGET_MAX_AGE)
+        # The build writes index.js.gz beside index.js (about a third of its size);
+        # clients that accept gzip get it, with its own ETag, and caches keep the two
+        # apart by Accept-Encoding.
+        compressed = filename + ".gz"
+        gz_path = safe_join(str(WIDGET_DIR), compressed)
+        negotiated = gz_path is not None and Path(gz_path).is_file()
+        if negotiated and request.accept_encodings["gzip"] > 0:
+            response = send_from_directory(
+                WIDGET_DIR,
+                compressed,
+                mimetype=mimetypes.guess_type(filename)[0] or "application/octet-stream",
+                download_name=filename,
+                max_age=WIDGET_MAX_AGE,
+            )
+            response.headers["Content-Encoding"] = "gzip"
+        else:
+            response = send_from_directory(WIDGET_DIR, filename, max_age=WIDGET_MAX_AGE)
+        if negotiated:
+            response.vary.add("Accept-Encoding")
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 

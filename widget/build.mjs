@@ -2,7 +2,7 @@
 /**
  * Builds the widget into flask_copilot/static/copilot/index.js (one IIFE file, ES2020).
  *
- *   node build.mjs                 build and write the bundle
+ *   node build.mjs                 build and write the bundle (and index.js.gz beside it)
  *   node build.mjs --check-size    build in memory; print raw/gzip size and the largest
  *                                  contributors; fail above the gzip budget
  *   node build.mjs --check-bundle  build in memory; fail if the committed bundle differs
@@ -14,10 +14,11 @@ import * as esbuild from "esbuild";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outFile = resolve(here, "../flask_copilot/static/copilot/index.js");
+const gzFile = `${outFile}.gz`; // served to clients that accept gzip (flask_copilot/views.py)
 const noticesFile = resolve(here, "../flask_copilot/static/copilot/THIRD_PARTY_LICENSES.txt");
 const GZIP_LIMIT = 60 * 1024; // SPEC §6: everything the panel needs at first open
 const BANNER =
@@ -106,12 +107,14 @@ function notices(metafile) {
 const mode = process.argv[2] || "--build";
 const { bytes, metafile } = await bundle();
 const licenses = notices(metafile);
-const gzip = gzipSync(bytes, { level: 9 }).length;
+const gzipped = gzipSync(bytes, { level: 9 }); // node writes no timestamp into the header
+const gzip = gzipped.length;
 const rel = relative(process.cwd(), outFile);
 
 if (mode === "--build") {
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, bytes);
+  writeFileSync(gzFile, gzipped);
   writeFileSync(noticesFile, licenses);
   console.log(`wrote ${rel}: ${bytes.length} bytes raw, ${gzip} bytes gzip`);
 } else if (mode === "--check-size") {
@@ -129,8 +132,10 @@ if (mode === "--build") {
   console.log("size OK");
 } else if (mode === "--check-bundle") {
   const same = (file, want) => existsSync(file) && readFileSync(file).equals(Buffer.from(want));
-  if (!same(outFile, bytes) || !same(noticesFile, licenses)) {
-    console.error(`FAIL: ${rel} or THIRD_PARTY_LICENSES.txt is stale or missing; run "npm run build" in widget/ and commit both`);
+  // The .gz is compared by content: another zlib build may compress the same bytes differently.
+  const gzCurrent = existsSync(gzFile) && gunzipSync(readFileSync(gzFile)).equals(Buffer.from(bytes));
+  if (!same(outFile, bytes) || !gzCurrent || !same(noticesFile, licenses)) {
+    console.error(`FAIL: ${rel}, index.js.gz or THIRD_PARTY_LICENSES.txt is stale or missing; run "npm run build" in widget/ and commit them`);
     process.exit(1);
   }
   console.log(`${rel} is up to date (${bytes.length} bytes)`);

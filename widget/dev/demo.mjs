@@ -100,9 +100,45 @@ server.routes = (req, res) => {
   }
   return false;
 };
+/** The ask the demo's "handler" is waiting on: the next typed message answers it. */
+let waiting = null;
+server.onAction = (s, { actionId }) => {
+  if (!waiting || waiting.kind !== "action") return { ok: false, error: { code: "unknown_action", message: "Nothing is waiting for this." } };
+  const { askId, question } = waiting;
+  waiting = null;
+  const label = question.actions.find((a) => a.id === actionId)?.label ?? actionId;
+  server.emit(s, "update_message", { message: { ...question, actions: [] } });
+  server.emit(s, "ask_end", { askId, reason: "answered" });
+  server.emit(s, "new_message", { message: server.message(s, `You chose **${label}**.`) });
+  server.emit(s, "task_end", {});
+  return { ok: true };
+};
 server.onMessage = (s, m) => {
   if (m.type !== "user_message") return;
+  if (waiting && waiting.kind === "text") {
+    const { askId } = waiting;
+    waiting = null;
+    server.emit(s, "ask_end", { askId, reason: "answered" });
+    server.emit(s, "new_message", { message: server.message(s, `Nice to meet you, ${m.content}.`) });
+    server.emit(s, "task_end", {});
+    return;
+  }
   server.emit(s, "task_start", {});
+  if (m.content === "ask" || m.content === "confirm") {
+    const kind = m.content === "ask" ? "text" : "action";
+    const actions =
+      kind === "action"
+        ? [
+            { id: "yes" + Date.now(), name: "yes", label: "Yes", tooltip: "Go ahead", payload: {}, forId: null },
+            { id: "no" + Date.now(), name: "no", label: "No", tooltip: "", payload: {}, forId: null },
+          ]
+        : [];
+    const question = server.message(s, kind === "text" ? "What is your **name**?" : "Delete everything?", { actions });
+    server.emit(s, "new_message", { message: question });
+    waiting = { kind, askId: "ask" + Date.now(), question };
+    server.emit(s, "ask", { askId: waiting.askId, kind, messageId: question.id, timeout: 60 });
+    return;
+  }
   if (m.content === "keep running") return; // leave the handler "running" (typing + stop)
   if (m.content === "call") {
     server.emit(s, "call_fn", { callId: "c" + Date.now(), name: "test", args: { msg: "hi from the server" }, timeout: 10 });

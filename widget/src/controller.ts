@@ -4,8 +4,17 @@
  */
 import { callHostFunction } from "./callFn";
 import type { ResolvedConfig } from "./config";
-import type { ServerEventName, ServerEvents, ServerSettings, SessionInfo } from "./protocol";
-import { ackLocalMessage, addLocalMessage, initialState, receive, resetSeq, type ChatState } from "./store";
+import type { ServerEventName, ServerEvents, ServerSettings, SessionInfo, WireAction } from "./protocol";
+import {
+  ackLocalMessage,
+  addLocalMessage,
+  finishAction,
+  initialState,
+  receive,
+  resetSeq,
+  startAction,
+  type ChatState,
+} from "./store";
 import { Transport, type ConnectionStatus } from "./transport";
 import { uuid } from "./uuid";
 
@@ -27,6 +36,8 @@ export interface ViewState {
   chat: ChatState;
   /** Text for the polite live region (one finished reply at a time). */
   announcement: string;
+  /** The user pressed stop; the handler has not ended yet. */
+  stopping: boolean;
 }
 
 type Listener = (state: ViewState) => void;
@@ -49,6 +60,7 @@ export class Controller {
       user: null,
       chat: initialState,
       announcement: "",
+      stopping: false,
     };
     this.transport = new Transport(
       {
@@ -97,8 +109,11 @@ export class Controller {
 
   private setChat(chat: ChatState): void {
     if (chat === this.state.chat) return;
+    const patch: Partial<ViewState> = { chat };
     const announcement = this.nextAnnouncement(chat);
-    this.set(announcement === undefined ? { chat } : { chat, announcement });
+    if (announcement !== undefined) patch.announcement = announcement;
+    if (!chat.running) patch.stopping = false;
+    this.set(patch);
   }
 
   /** The text of assistant replies that just became complete, announced once each. */
@@ -163,7 +178,17 @@ export class Controller {
   }
 
   stop(): void {
-    this.transport.sendNow("stop", {});
+    if (this.state.stopping || !this.state.chat.running) return;
+    if (this.transport.sendNow("stop", {})) this.set({ stopping: true });
+  }
+
+  /** The user clicked an action button under message `messageId`. */
+  runAction(messageId: string, action: WireAction): void {
+    if (this.state.chat.marks[messageId]?.actionPending) return;
+    this.setChat(startAction(this.state.chat, messageId));
+    void this.transport.request("action", { actionId: action.id }).then((ack) => {
+      this.setChat(finishAction(this.state.chat, messageId, ack));
+    });
   }
 
   /** New chat: end the server session and start over with an empty conversation. */
@@ -173,7 +198,7 @@ export class Controller {
     for (const call of this.calls.values()) call.cancelled = true;
     this.calls.clear();
     this.transport.newSession(threadId);
-    this.set({ chat: initialState, announcement: "" });
+    this.set({ chat: initialState, announcement: "", stopping: false });
   }
 
   retry(): void {
@@ -218,8 +243,14 @@ export class Controller {
     }
     if (name === "call_fn") this.runCall(payload as ServerEvents["call_fn"]);
     else if (name === "call_fn_cancel") {
-      const call = this.calls.get((payload as ServerEvents["call_fn_cancel"]).callId);
-      if (call) call.cancelled = true;
+      // The server stopped waiting: whatever the page answers later is dropped.
+      const callId = (payload as ServerEvents["call_fn_cancel"]).callId;
+      const call = this.calls.get(callId);
+      if (call) {
+        call.cancelled = true;
+        clearTimeout(call.timer);
+        this.calls.delete(callId);
+      }
     }
   }
 

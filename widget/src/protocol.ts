@@ -7,6 +7,16 @@ export const PROTOCOL_VERSION = 1;
 
 export type MessageType = "assistant_message" | "user_message" | "system_message";
 
+/** A button under a message (`Action` on the server); a click sends `action {actionId}`. */
+export interface WireAction {
+  id: string;
+  name: string;
+  label: string;
+  tooltip?: string;
+  payload?: Record<string, unknown>;
+  forId?: string | null;
+}
+
 /** A chat message as the server sends it. */
 export interface WireMessage {
   id: string;
@@ -19,7 +29,7 @@ export interface WireMessage {
   isError?: boolean;
   parentId?: string | null;
   metadata?: Record<string, unknown>;
-  actions?: unknown[];
+  actions?: WireAction[];
   elements?: unknown[];
 }
 
@@ -56,12 +66,18 @@ export interface ServerEvents {
   delete_message: { seq: number; id: string };
   stream_start: { seq: number; message: WireMessage };
   stream_token: { seq: number; id: string; token: string; isSequence?: boolean };
-  task_start: { seq: number };
-  task_end: { seq: number };
+  task_start: { seq: number; messageId?: string | null };
+  task_end: { seq: number; messageId?: string | null };
   error: { seq: number; code: string; message: string; event?: string };
   call_fn: { seq: number; callId: string; name: string; args: unknown; timeout?: number };
   call_fn_cancel: { seq: number; callId: string; reason?: string };
+  /** The handler waits for the user; the question arrived before as `new_message` (`messageId`). */
+  ask: { seq: number; askId: string; kind: AskKind; messageId: string; timeout?: number };
+  ask_end: { seq: number; askId: string; reason: AskEndReason };
 }
+
+export type AskKind = "text" | "action";
+export type AskEndReason = "answered" | "timeout" | "stopped" | "cancelled";
 
 export type ServerEventName = keyof ServerEvents;
 
@@ -77,6 +93,8 @@ export const SERVER_EVENTS: ServerEventName[] = [
   "error",
   "call_fn",
   "call_fn_cancel",
+  "ask",
+  "ask_end",
 ];
 
 /** Client -> server `client_message`. */
@@ -88,5 +106,8 @@ export interface ClientMessage {
 }
 
 export type ClientMessageAck = { ok: true; id: string } | { ok: false; error: { code: string; message: string } };
+
+/** Acknowledgement of `action` (the `id` is absent). */
+export type Ack = { ok: true } | { ok: false; error: { code: string; message: string } };
 
 export type CallFnResult = { callId: string; value: unknown } | { callId: string; error: string };

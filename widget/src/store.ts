@@ -3,7 +3,7 @@
  * function takes a state and returns a new one (or the same object when nothing
  * changed), so the transport can feed it replayed events and tests can drive it.
  */
-import type { ClientMessageAck, ServerEventName, ServerEvents, WireMessage } from "./protocol";
+import type { Ack, AskKind, ClientMessageAck, ServerEventName, ServerEvents, WireMessage } from "./protocol";
 
 export interface ChatMessage extends WireMessage {
   /** Set on messages the user typed here, and on the server's echo of them. */
@@ -14,18 +14,42 @@ export interface ChatMessage extends WireMessage {
   failed?: string;
 }
 
+/** A handler waiting for the user (between `ask` and `ask_end`). */
+export interface AskState {
+  askId: string;
+  kind: AskKind;
+  /** The question, a message shown in the chat. */
+  messageId: string;
+}
+
+/**
+ * What the widget knows about a message beyond what the server sent: an action click
+ * waiting for its ack, the error it got, a note (an ask that timed out). Kept apart
+ * from the message so that an `update_message` does not wipe it.
+ */
+export interface MessageMark {
+  actionPending?: boolean;
+  actionError?: string;
+  note?: string;
+}
+
 export interface ChatState {
   messages: ChatMessage[];
   /** A server handler is running (between task_start and task_end). */
   running: boolean;
   /** Highest event seq applied; events at or below it are replays and are ignored. */
   lastSeq: number;
+  ask: AskState | null;
+  /** By message id. */
+  marks: Record<string, MessageMark>;
 }
 
 /** Error events about these client events are not shown as chat notices. */
 export const QUIET_ERROR_EVENTS = ["client_message", "call_fn_result"];
 
-export const initialState: ChatState = { messages: [], running: false, lastSeq: 0 };
+export const initialState: ChatState = { messages: [], running: false, lastSeq: 0, ask: null, marks: {} };
+
+export const ASK_TIMEOUT_NOTE = "No answer in time; the assistant stopped waiting.";
 
 /** True when an event with this seq was already applied. */
 export function isDuplicate(state: ChatState, seq: unknown): boolean {
@@ -82,7 +106,7 @@ export function receive<K extends ServerEventName>(state: ChatState, name: K, pa
   const seq = (payload as { seq?: unknown }).seq;
   if (isDuplicate(state, seq)) return state;
   const lastSeq = typeof seq === "number" ? seq : state.lastSeq;
-  let { messages, running } = state;
+  let { messages, running, ask, marks } = state;
   switch (name) {
     case "new_message":
     case "update_message":
@@ -97,6 +121,10 @@ export function receive<K extends ServerEventName>(state: ChatState, name: K, pa
     case "delete_message": {
       const id = (payload as ServerEvents["delete_message"]).id;
       if (messages.some((m) => m.id === id)) messages = messages.filter((m) => m.id !== id);
+      if (marks[id]) {
+        marks = { ...marks };
+        delete marks[id];
+      }
       break;
     }
     case "stream_token":
@@ -109,7 +137,24 @@ export function receive<K extends ServerEventName>(state: ChatState, name: K, pa
       running = false;
       // A handler that streamed without a final send/update: its stream is over now.
       messages = finishStreams(messages);
+      // Its asks are over too (the server says so with ask_end; this is a safety net).
+      ask = null;
       break;
+    case "ask": {
+      const e = payload as ServerEvents["ask"];
+      if (typeof e.askId === "string" && typeof e.messageId === "string" && (e.kind === "text" || e.kind === "action")) {
+        ask = { askId: e.askId, kind: e.kind, messageId: e.messageId };
+      }
+      break;
+    }
+    case "ask_end": {
+      const e = payload as ServerEvents["ask_end"];
+      if (ask && ask.askId === e.askId) {
+        if (e.reason === "timeout") marks = mark(marks, ask.messageId, { note: ASK_TIMEOUT_NOTE });
+        ask = null;
+      }
+      break;
+    }
     case "error": {
       const e = payload as ServerEvents["error"];
       // A refused client_message is already shown on the message itself (from its ack);
@@ -131,7 +176,22 @@ export function receive<K extends ServerEventName>(state: ChatState, name: K, pa
       // call_fn / call_fn_cancel change no chat state; only the seq counts.
       break;
   }
-  return { messages, running, lastSeq };
+  return { messages, running, lastSeq, ask, marks };
+}
+
+function mark(marks: Record<string, MessageMark>, id: string, patch: MessageMark): Record<string, MessageMark> {
+  return { ...marks, [id]: { ...marks[id], ...patch } };
+}
+
+/** The user clicked one of the actions under message `id`: its buttons wait for the ack. */
+export function startAction(state: ChatState, id: string): ChatState {
+  return { ...state, marks: mark(state.marks, id, { actionPending: true, actionError: undefined }) };
+}
+
+/** The server acknowledged (or refused) an action click. */
+export function finishAction(state: ChatState, id: string, ack: Ack): ChatState {
+  const error = ack && ack.ok ? undefined : (ack && !ack.ok && ack.error && ack.error.message) || "The action failed";
+  return { ...state, marks: mark(state.marks, id, { actionPending: false, actionError: error }) };
 }
 
 /** Show a message the user just sent, before the server has it. */
@@ -169,7 +229,7 @@ export function ackLocalMessage(state: ChatState, clientId: string, ack: ClientM
 
 /** A new server session started (not a resumed one): its seq counter starts again. */
 export function resetSeq(state: ChatState): ChatState {
-  return { ...state, lastSeq: 0, running: false, messages: finishStreams(state.messages) };
+  return { ...state, lastSeq: 0, running: false, ask: null, messages: finishStreams(state.messages) };
 }
 
 /** Messages the chat shows: system messages carry context for the server only. */

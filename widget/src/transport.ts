@@ -7,6 +7,7 @@ import { io, type Socket } from "socket.io-client";
 import {
   PROTOCOL_VERSION,
   SERVER_EVENTS,
+  type Ack,
   type ClientMessage,
   type ClientMessageAck,
   type HandshakeAuth,
@@ -44,6 +45,7 @@ export interface TransportHandlers {
 const DEFAULT_TRANSPORTS = ["websocket"];
 const SETTINGS_RETRY_MAX_MS = 30_000;
 const END_SESSION_ACK_TIMEOUT_MS = 1000;
+const REQUEST_ACK_TIMEOUT_MS = 15_000;
 
 export async function fetchSettings(server: string, accessToken?: string, fetchImpl: typeof fetch = fetch): Promise<ServerSettings> {
   const headers: Record<string, string> = { Accept: "application/json" };
@@ -139,6 +141,24 @@ export class Transport {
     if (!this.ready || !this.socket) return false;
     this.socket.emit(event, payload);
     return true;
+  }
+
+  /**
+   * An event that needs the server's answer now (e.g. an action click): its ack, or
+   * `ok: false` when not connected or when no ack arrives in time. Never queued: a
+   * click made offline would otherwise land much later, out of its context.
+   */
+  request(event: string, payload: unknown, timeoutMs = REQUEST_ACK_TIMEOUT_MS): Promise<Ack> {
+    const socket = this.socket;
+    if (!this.ready || !socket) {
+      return Promise.resolve({ ok: false, error: { code: "not_connected", message: "Not connected to the assistant." } });
+    }
+    return new Promise((resolve) => {
+      socket.timeout(timeoutMs).emit(event, payload, (err: Error | null, ack: Ack) => {
+        if (err) resolve({ ok: false, error: { code: "no_answer", message: "The assistant did not answer." } });
+        else resolve(ack && typeof ack === "object" ? ack : { ok: true });
+      });
+    });
   }
 
   /**

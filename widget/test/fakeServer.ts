@@ -33,6 +33,8 @@ export class FakeServer {
   /** Replay this many already-seen events too, to exercise client-side de-duplication. */
   replayOverlap = 0;
   onMessage: (s: Session, m: any) => void = () => {};
+  /** Answers `action` (the ack, or a Promise of it); by default `{ok: true}`. */
+  onAction: (s: Session, payload: any) => unknown = () => ({ ok: true });
   /** Called after `session` was sent (and missed events replayed). */
   onReady: (s: Session, restored: boolean) => void = () => {};
   /** Other HTTP routes (the demo page); return true when handled. */
@@ -142,6 +144,12 @@ export class FakeServer {
         this.emit(s, "new_message", { message: this.message(s, m.content, { id, type: "user_message", author: "Ann", metadata: { clientId: m.clientId } }) });
       }
       this.onMessage(s, m);
+    });
+    socket.on("action", (payload: any, ack: (r: unknown) => void) => {
+      record("action", payload);
+      void Promise.resolve(this.onAction(s, payload)).then((answer) => {
+        if (typeof ack === "function") ack(answer);
+      });
     });
     for (const event of ["call_fn_result", "stop", "end_session"]) {
       socket.on(event, (payload: unknown, ack?: () => void) => {

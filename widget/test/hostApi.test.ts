@@ -52,7 +52,7 @@ describe("host API", () => {
     await tick();
     const root = shadow();
     expect(host()!.shadowRoot).toBe(root); // mode "open"
-    expect(root.querySelector("style")!.textContent).toMatch(/:host\s*{\s*all:\s*initial/);
+    expect(root.querySelector("style")!.textContent).toMatch(/:host\(:not\(.cp-launcher-host\)\)\s*{\s*all:\s*initial\s*!important/);
     expect(root.querySelector('link[rel="stylesheet"]')!.getAttribute("href")).toBe("https://cdn.example/copilot.css");
     expect(document.head.querySelector("style")).toBeNull(); // nothing leaks into the page
     const launcher = root.querySelector<HTMLButtonElement>(".cp-launcher")!;

@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { WireMessage } from "../src/protocol";
 import {
+  ASK_TIMEOUT_NOTE,
   ackLocalMessage,
   addLocalMessage,
+  finishAction,
   initialState,
   receive,
   resetSeq,
+  startAction,
   visibleMessages,
   type ChatState,
 } from "../src/store";
@@ -170,5 +173,48 @@ describe("store: optimistic user messages", () => {
     let s = local(initialState, "c-4", "x");
     s = local(s, "c-4", "x");
     expect(s.messages).toHaveLength(1);
+  });
+});
+
+describe("store: asks and actions", () => {
+  const asked = (): ChatState => {
+    let s = receive(initialState, "task_start", { seq: 1 });
+    s = receive(s, "new_message", { seq: 2, message: msg("q1", "Which?") });
+    return receive(s, "ask", { seq: 3, askId: "a1", kind: "action", messageId: "q1", timeout: 60 });
+  };
+
+  it("ask sets the pending ask; its ask_end clears it; a replayed ask is ignored", () => {
+    let s = asked();
+    expect(s.ask).toEqual({ askId: "a1", kind: "action", messageId: "q1" });
+    expect(receive(s, "ask", { seq: 3, askId: "a1", kind: "action", messageId: "q1" })).toBe(s);
+    s = receive(s, "ask_end", { seq: 4, askId: "other", reason: "answered" });
+    expect(s.ask).not.toBeNull();
+    s = receive(s, "ask_end", { seq: 5, askId: "a1", reason: "answered" });
+    expect(s.ask).toBeNull();
+    expect(s.marks).toEqual({});
+  });
+
+  it("a timed-out ask leaves a note on its question, which an update does not wipe", () => {
+    let s = receive(asked(), "ask_end", { seq: 4, askId: "a1", reason: "timeout" });
+    s = receive(s, "update_message", { seq: 5, message: msg("q1", "Which?", { actions: [] }) });
+    expect(s.ask).toBeNull();
+    expect(s.marks.q1.note).toBe(ASK_TIMEOUT_NOTE);
+    s = receive(s, "delete_message", { seq: 6, id: "q1" });
+    expect(s.marks.q1).toBeUndefined();
+  });
+
+  it("an ask with a bad kind is ignored; task_end and a new session clear an ask", () => {
+    expect(receive(initialState, "ask", { seq: 1, askId: "a", kind: "file" as never, messageId: "m" }).ask).toBeNull();
+    expect(receive(asked(), "task_end", { seq: 4 }).ask).toBeNull();
+    expect(resetSeq(asked()).ask).toBeNull();
+  });
+
+  it("action clicks are pending until acknowledged; a refusal keeps its message", () => {
+    let s = startAction(asked(), "q1");
+    expect(s.marks.q1).toEqual({ actionPending: true, actionError: undefined });
+    s = finishAction(s, "q1", { ok: false, error: { code: "x", message: "Too late." } });
+    expect(s.marks.q1).toEqual({ actionPending: false, actionError: "Too late." });
+    s = finishAction(startAction(s, "q1"), "q1", { ok: true });
+    expect(s.marks.q1).toEqual({ actionPending: false, actionError: undefined });
   });
 });

@@ -14,11 +14,23 @@ function autosize(el: HTMLTextAreaElement) {
   el.style.height = `${Math.min(el.scrollHeight, 160)}px`;
 }
 
-/** Enter sends, Shift+Enter starts a new line. Typing works offline: messages queue. */
+/** The question's text, short and without Markdown marks, for the placeholder. */
+function gist(markdown: string): string {
+  const text = markdown.replace(/[*_`#>|~[\]]+/g, "").replace(/\s+/g, " ").trim();
+  return text.length > 80 ? text.slice(0, 79) + "…" : text;
+}
+
+/**
+ * Enter sends, Shift+Enter starts a new line. Typing works offline: messages queue.
+ * While the assistant asks for text, the next message answers it (the placeholder says
+ * so); while it asks the user to pick an action, typing is off until a button is used.
+ */
 export function Composer({ controller, state, inputRef }: Props) {
   const [text, setText] = useState("");
+  const ask = state.chat.ask;
+  const locked = ask?.kind === "action";
   const send = (el?: HTMLTextAreaElement | null) => {
-    if (!text.trim()) return;
+    if (!text.trim() || locked) return;
     controller.sendUserMessage(text);
     setText("");
     if (el) {
@@ -26,9 +38,16 @@ export function Composer({ controller, state, inputRef }: Props) {
       autosize(el);
     }
   };
+  let placeholder = `Message ${state.title}…`;
+  if (ask) {
+    const question = state.chat.messages.find((m) => m.id === ask.messageId);
+    const what = question ? gist(question.content) : "";
+    placeholder = locked ? "Choose one of the options above" : what ? `Reply to: ${what}` : "Type your answer…";
+  }
   return (
     <form
       class="cp-composer"
+      data-ask={ask ? ask.kind : undefined}
       onSubmit={(e) => {
         e.preventDefault();
         send((e.currentTarget as HTMLFormElement).querySelector("textarea"));
@@ -37,8 +56,9 @@ export function Composer({ controller, state, inputRef }: Props) {
       <textarea
         ref={inputRef}
         rows={1}
-        aria-label="Message"
-        placeholder={`Message ${state.title}…`}
+        aria-label={ask && !locked ? "Your answer" : "Message"}
+        placeholder={placeholder}
+        disabled={locked}
         value={text}
         onInput={(e) => {
           const el = e.currentTarget;
@@ -53,11 +73,18 @@ export function Composer({ controller, state, inputRef }: Props) {
         }}
       />
       {state.chat.running && (
-        <button type="button" class="cp-stop" aria-label="Stop" title="Stop" onClick={() => controller.stop()}>
+        <button
+          type="button"
+          class="cp-stop"
+          aria-label={state.stopping ? "Stopping" : "Stop"}
+          title={state.stopping ? "Stopping…" : "Stop"}
+          disabled={state.stopping}
+          onClick={() => controller.stop()}
+        >
           <StopIcon />
         </button>
       )}
-      <button type="submit" class="cp-send" aria-label="Send" title="Send" disabled={!text.trim()}>
+      <button type="submit" class="cp-send" aria-label="Send" title="Send" disabled={locked || !text.trim()}>
         <SendIcon />
       </button>
     </form>

@@ -80,7 +80,7 @@ export function Panel({ controller, state }: { controller: Controller; state: Vi
         </button>
       </header>
       <Banner controller={controller} state={state} />
-      <MessageList state={state} />
+      <MessageList controller={controller} state={state} />
       <Composer controller={controller} state={state} inputRef={input} />
     </div>
   );
