@@ -15,5 +15,5 @@ echo "==> widget: types, unit tests, size, committed bundle is current"
 (cd widget && npm run --silent typecheck && npm test --silent && npm run --silent check-size \
   && npm run --silent check-bundle)
 
-echo "==> pytest"
-.venv/bin/python -m pytest -p no:cacheprovider "$@"
+echo "==> pytest (tests/browser drives /usr/bin/chromium; it fails, not skips, when missing)"
+COPILOT_BROWSER_REQUIRED=${COPILOT_BROWSER_REQUIRED:-1} .venv/bin/python -m pytest -p no:cacheprovider "$@"
