@@ -45,8 +45,10 @@ import binascii
 import contextlib
 import json
 import logging
+import sqlite3
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
@@ -191,6 +193,7 @@ class SQLAlchemyStore:
             _make_psycopg_cooperative()
         self._insert = (sqlite_dialect if backend == "sqlite" else pg_dialect).insert
         self._writer = self.engine.execution_options(**{_WRITE: True})
+        self._prepare_statements()
         try:
             with self._locked():
                 schema.upgrade(self.engine, **{_WRITE: True})
@@ -200,6 +203,37 @@ class SQLAlchemyStore:
         except BaseException:
             self.engine.dispose()
             raise
+
+    def _prepare_statements(self) -> None:
+        """Build the per-message statements once: building a Core statement costs more
+        than running it (about 1 ms against 0.1 ms for an ``ON CONFLICT`` insert)."""
+        self._touch: dict[tuple[bool, bool], sa.Update] = {}
+        for anonymous in (False, True):
+            owner_column = threads.c.user_identifier
+            owned = (
+                owner_column.is_(None)
+                if anonymous
+                else owner_column == sa.bindparam("b_owner", type_=schema.NAME)
+            )
+            for titled in (False, True):
+                values: dict[str, Any] = {
+                    "updated_at": sa.bindparam("b_now", type_=schema.UTCDateTime())
+                }
+                if titled:
+                    title = sa.bindparam("b_title", type_=schema.NAME)
+                    values["name"] = sa.func.coalesce(threads.c.name, title)
+                self._touch[(anonymous, titled)] = (
+                    sa.update(threads)
+                    .where(threads.c.id == sa.bindparam("b_thread", type_=schema.ID), owned)
+                    .values(**values)
+                )
+        insert = self._insert(messages)
+        self._upsert_message = insert.on_conflict_do_update(
+            index_elements=[messages.c.id],
+            set_={name: insert.excluded[name] for name in _MESSAGE_UPDATES},
+            # An id already used in another thread is not ours to overwrite.
+            where=messages.c.thread_id == insert.excluded.thread_id,
+        ).returning(messages.c.id)
 
     def describe(self) -> str:
         """The URL with its password hidden, for messages and logs."""
@@ -367,14 +401,10 @@ class SQLAlchemyStore:
         self, thread_id: str, message: MessageRecord, *, owner: str | None
     ) -> MessageRecord:
         title = _title(message.content) if message.type == "user_message" else None
-        touch_values: dict[str, Any] = {"updated_at": self._clock()}
+        touch = self._touch[(owner is None, title is not None)]
+        touch_params = {"b_thread": thread_id, "b_owner": owner, "b_now": self._clock()}
         if title is not None:
-            touch_values["name"] = sa.func.coalesce(threads.c.name, title)
-        touch = (
-            sa.update(threads)
-            .where(threads.c.id == thread_id, _owned_by(owner))
-            .values(**touch_values)
-        )
+            touch_params["b_title"] = title
         values = {
             "id": message.id,
             "thread_id": thread_id,
@@ -387,24 +417,15 @@ class SQLAlchemyStore:
             "metadata": message.metadata,
             "actions": message.actions,
         }
-        insert = self._insert(messages).values(**values)
-        upsert = insert.on_conflict_do_update(
-            index_elements=[messages.c.id],
-            set_={name: insert.excluded[name] for name in _MESSAGE_UPDATES},
-            # An id already used in another thread is not ours to overwrite.
-            where=messages.c.thread_id == insert.excluded.thread_id,
-        ).returning(messages.c.id)
         with self._write() as conn:
-            if conn.execute(touch).rowcount == 0:
-                exists = conn.execute(
-                    sa.select(threads.c.id).where(threads.c.id == thread_id)
-                ).first()
-                if exists is not None:
-                    raise NotFound(f"no thread {thread_id!r} of this user")
+            if conn.execute(touch, touch_params).rowcount == 0:
+                # New thread, or someone else's. The insert does nothing in the second
+                # case (and waits for a concurrent creator to commit); the second touch
+                # tells which. A refusal rolls everything back.
                 self._insert_thread(conn, thread_id, owner)
-                if conn.execute(touch).rowcount == 0:
+                if conn.execute(touch, touch_params).rowcount == 0:
                     raise NotFound(f"no thread {thread_id!r} of this user")
-            if conn.execute(upsert).first() is None:
+            if conn.execute(self._upsert_message, values).first() is None:
                 raise NotFound(f"message {message.id!r} belongs to another thread")
         return replace(message, thread_id=thread_id)
 
@@ -611,16 +632,37 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _use_wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()
 
 
+def _use_wal(cursor: Any) -> None:
+    """Switch a new database file to WAL (it stays so). The switch fails at once with
+    "database is locked" while another connection has the file open (busy_timeout does
+    not apply to it), which happens when several workers create the file together:
+    retry within the busy timeout."""
+    mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+    if mode in ("wal", "memory"):
+        return
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)  # cooperative once gevent/eventlet patched time
+
+
 def _sqlite_on_begin(conn: Connection) -> None:
     write = conn.get_execution_options().get(_WRITE, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    # Straight to the driver: going through SQLAlchemy's execute costs more than BEGIN.
+    dbapi_connection: Any = conn.connection.dbapi_connection
+    dbapi_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 # --- rows to records --------------------------------------------------------------------
