@@ -27,7 +27,8 @@ def utc_now() -> datetime:
 
 
 class StoreError(Exception):
-    """Base class of everything the store raises on purpose."""
+    """Base class of everything the store raises on purpose; a failing database (down,
+    locked past the busy timeout, broken schema) is reported as a plain StoreError."""
 
 
 class NotFound(StoreError, LookupError):

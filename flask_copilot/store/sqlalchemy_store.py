@@ -256,13 +256,22 @@ class SQLAlchemyStore:
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._locked(), self._writer.begin() as conn:
+        with self._database_errors(), self._locked(), self._writer.begin() as conn:
             yield conn
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self._locked(), self.engine.connect() as conn:
+        with self._database_errors(), self._locked(), self.engine.connect() as conn:
             yield conn
+
+    @contextlib.contextmanager
+    def _database_errors(self) -> Iterator[None]:
+        """Callers catch one exception type: database failures become StoreError."""
+        try:
+            yield
+        except sa.exc.SQLAlchemyError as error:
+            cause = getattr(error, "orig", None) or error
+            raise StoreError(f"{self.describe()}: {cause}") from error
 
     # --- users ------------------------------------------------------------------------
 

@@ -93,3 +93,13 @@ def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot open") as caught:
         open_store(url, str(tmp_path))
     assert "s3cret" not in str(caught.value)
+
+
+def test_database_failures_are_store_errors(store: SQLAlchemyStore) -> None:
+    thread = store.create_thread(owner="alice")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE copilot_feedback")
+    with pytest.raises(StoreError) as caught:
+        store.thread_feedback(thread.id, owner="alice")
+    assert "copilot_feedback" in str(caught.value)
+    assert store.get_thread(thread.id, owner="alice") is not None  # the store goes on
