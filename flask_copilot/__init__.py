@@ -15,6 +15,7 @@ from .extension import Copilot
 from .interaction import Action, AskActionMessage, AskUserMessage, CopilotFunction
 from .lookup import WebsocketSession
 from .messages import ErrorMessage, Message
+from .store import FeedbackRecord as Feedback
 from .user import User
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "CopilotFunctionError",
     "CopilotFunctionTimeout",
     "ErrorMessage",
+    "Feedback",
     "Message",
     "NoContextError",
     "SessionNotFound",

@@ -56,7 +56,8 @@ class _ConfigSchema(Schema):
     COPILOT_COOKIE_SAMESITE = fields.String(
         load_default="lax", validate=validate.OneOf(SAMESITE_VALUES)
     )
-    COPILOT_DATABASE_URL = fields.String(load_default=None, allow_none=True)
+    # "default": a SQLite file in the app's instance folder; None: no persistence.
+    COPILOT_DATABASE_URL = fields.String(load_default="default", allow_none=True)
     COPILOT_MESSAGE_QUEUE = fields.String(load_default=None, allow_none=True)
     COPILOT_SESSION_TIMEOUT = _positive_seconds(load_default=300.0)
     COPILOT_FUNCTION_TIMEOUT = _positive_seconds(load_default=60.0)

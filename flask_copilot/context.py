@@ -79,8 +79,18 @@ def init_ws_context(session: BaseSession) -> BaseSession:
 
 
 def init_http_context(user: User | None = None, thread_id: str | None = None) -> BaseSession:
-    """A context for plain Flask views: ``Message.send()`` pushes nothing, fails not."""
-    session = HTTPSession(session_id=new_id(), client_type="http", user=user, thread_id=thread_id)
+    """A context for plain Flask views: ``Message.send()`` pushes nothing and fails not;
+    with persistence on, what is sent is stored in ``thread_id`` (a new thread when
+    not given) for ``user``."""
+    from .state import get_state
+
+    session = HTTPSession(
+        session_id=new_id(),
+        client_type="http",
+        user=user,
+        thread_id=thread_id or new_id(),
+        observer=get_state().persister,
+    )
     _bind_to_request(session)
     return session
 

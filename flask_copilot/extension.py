@@ -17,9 +17,11 @@ from .hooks import HookRegistry
 from .identity_views import copilot_widget, make_identity_blueprint, refuse_foreign_origin
 from .namespace import CopilotNamespace
 from .origins import OriginPolicy
+from .persistence import Persister
 from .runner import HandlerRunner
 from .runtime import Runtime, is_monkey_patched
 from .state import EXTENSION_KEY, CopilotState, get_state
+from .store import StoreConfigError, open_store
 from .views import make_blueprint
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -96,6 +98,10 @@ class Copilot:
             config = _with_mode(config, socketio.async_mode)
         runtime = Runtime(socketio, config.async_mode)
         cluster = open_cluster(config.message_queue, namespace, ttl=30)
+        try:
+            store = open_store(config.database_url, app.instance_path)
+        except StoreConfigError as exc:
+            raise ConfigError(f"COPILOT_DATABASE_URL: {exc}") from None
         state = CopilotState(
             config=config,
             hooks=self.hooks,
@@ -107,6 +113,7 @@ class Copilot:
             socketio_path=_engineio_path(socketio),
             origins=origins,
             cluster=cluster,
+            persister=Persister(store) if store is not None else None,
         )
         app.extensions[EXTENSION_KEY] = state
         blueprint = make_blueprint(state)

@@ -118,6 +118,16 @@ class CopilotFunction:
                 raise
         finally:
             session.close_wait(wait.id)
+            session.record(
+                "call_fn_done",
+                {
+                    "callId": wait.id,
+                    "name": self.name,
+                    "args": self.args,
+                    "value": wait.value,
+                    "error": wait.error if wait.done else "no answer",
+                },
+            )
         if wait.error is not None:
             raise CopilotFunctionError(f"The page's {self.name!r} failed: {wait.error}")
         return wait.value

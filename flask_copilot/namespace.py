@@ -22,9 +22,10 @@ from .cluster import SessionRecord
 from .interaction import Action
 from .messages import Message
 from .origins import is_same_origin
-from .schemas import CLIENT_EVENTS, HandshakeAuth
+from .schemas import CLIENT_EVENTS, MESSAGE_TYPES, HandshakeAuth
 from .session import ChatSession, new_id
 from .state import CopilotState
+from .store import NotFound, Store, StoreError, ThreadRecord
 from .user import User
 
 logger = logging.getLogger("flask_copilot")
@@ -93,6 +94,11 @@ def client_event(name: str) -> Callable[[EventMethod], Callable[..., Any]]:
                 return method(self, session, self._load(session, name, data))
             except _Refused as refused:
                 return refused.reply
+            except StoreError:
+                logger.exception("store failure while handling %s", name)
+                return self._refuse(
+                    session, name, "store_unavailable", "Saved conversations are unavailable now."
+                )
 
         return handler
 
@@ -175,6 +181,13 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
             logger.info("refused a connection from origin %s", origin)
             raise ConnectionRefusedError(f"origin_not_allowed: {origin} may not connect")
         user = self._authenticate(handshake["accessToken"])
+        if user is not None and self.state.persister is not None:
+            try:
+                self.state.persister.store.upsert_user(
+                    user.identifier, display_name=user.display_name, metadata=user.metadata
+                )
+            except StoreError:
+                logger.exception("could not record user %s", user.identifier)
         session, restored = self._find_or_create(handshake, user)
         self._restored[sid] = restored
         self.state.registry.bind_sid(sid, session)
@@ -220,6 +233,7 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
                 return existing, True
         config = self.state.config
         runtime = self.state.runtime
+        thread = self._thread_to_resume(handshake["threadId"], user)
         session = ChatSession(
             transport=self.transport,
             spawn=runtime.spawn,
@@ -229,17 +243,75 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
             assistant_name=config.assistant_name,
             client_type=handshake["clientType"],
             user=user,
-            # Server-made; a client-sent threadId is honoured only once persistence can
-            # verify who owns it.
-            thread_id=new_id(),
+            # Server-made, or a stored thread of this very user.
+            thread_id=thread.id if thread is not None else new_id(),
+            observer=self.state.persister,
             chat_profile=handshake["chatProfile"],
             language=handshake["language"],
         )
         registry.add(session)
         self.state.cluster.announce([self._record(session)])
         # First job of every session: nothing the user sends can overtake it.
-        session.submit(self.state.runner.job(session, "on_chat_start"), force=True)
+        if thread is not None and self._resume(session, thread):
+            pass
+        else:
+            if handshake["threadId"]:
+                self._refuse(
+                    session,
+                    "connect",
+                    "thread_not_found",
+                    "That conversation cannot be opened here; a new one started.",
+                )
+            session.submit(self.state.runner.job(session, "on_chat_start"), force=True)
         return session, False
+
+    def _thread_to_resume(self, thread_id: str | None, user: User | None) -> ThreadRecord | None:
+        """The stored thread the handshake asks for, if it is this user's own."""
+        persister = self.state.persister
+        if not thread_id or persister is None or user is None:
+            return None
+        try:
+            return persister.store.get_thread(thread_id, owner=user.identifier)
+        except StoreError:
+            logger.exception("could not look up thread %s", thread_id)
+            return None
+
+    def _resume(self, session: ChatSession, thread: ThreadRecord) -> bool:
+        """Show the stored conversation again, then run ``on_chat_resume`` (or, without
+        one, ``on_chat_start``). False when the store failed (start afresh instead)."""
+        assert self.state.persister is not None and session.user is not None
+        store, owner = self.state.persister.store, session.user.identifier
+        try:
+            records = store.thread_messages(thread.id, owner=owner)
+            feedback = {f.message_id: f for f in store.thread_feedback(thread.id, owner=owner)}
+        except StoreError:
+            logger.exception("could not load thread %s", thread.id)
+            return False
+        session.resumed_thread = True
+        shown = []
+        for record in records:
+            if record.type not in MESSAGE_TYPES:
+                continue  # function-call records are kept, not shown
+            wire = record.to_wire()
+            given = feedback.get(record.id)
+            if given is not None:
+                wire["feedback"] = {"value": given.value, "comment": given.comment}
+            shown.append(wire)
+            session.emit("new_message", {"message": wire}, persist=False)
+        resumed = {
+            "id": thread.id,
+            "name": thread.name,
+            "createdAt": thread.created_at.isoformat(),
+            "metadata": thread.metadata,
+            "messages": shown,
+            "steps": shown,  # the seeds' name
+        }
+        runner = self.state.runner
+        if self.state.hooks.get("on_chat_resume") is not None:
+            session.submit(runner.job(session, "on_chat_resume", resumed), force=True)
+        else:
+            session.submit(runner.job(session, "on_chat_start"), force=True)
+        return True
 
     def on_disconnect(self, reason: Any = None) -> None:
         sid: str = request.sid  # type: ignore[attr-defined]
@@ -266,6 +338,7 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
             "threadId": session.thread_id,
             "restored": restored,
             "user": session.user.to_wire() if session.user else None,
+            "resumedThread": session.resumed_thread,
         }
         # A new session's events start again from 1, whatever the client saw before.
         last_seq = loaded["lastSeq"] if restored else 0
@@ -356,6 +429,85 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
                 "(unknown, already answered, or timed out).",
             )
         return {"ok": True}
+
+    def _history_owner(self, session: ChatSession, event: str) -> tuple[Store, str]:
+        if self.state.persister is None or session.user is None:
+            raise _Refused(
+                self._refuse(
+                    session,
+                    event,
+                    "no_history",
+                    "Chat history needs persistence and a signed-in user.",
+                )
+            )
+        return self.state.persister.store, session.user.identifier
+
+    @client_event("list_threads")
+    def on_list_threads(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
+        store, owner = self._history_owner(session, "list_threads")
+        try:
+            page = store.list_threads(owner, limit=loaded["limit"], before_cursor=loaded["before"])
+        except ValueError:
+            raise _Refused(
+                self._refuse(
+                    session,
+                    "list_threads",
+                    "invalid_event",
+                    "list_threads: before: unknown cursor.",
+                )
+            ) from None
+        threads = [
+            {
+                "id": t.id,
+                "name": t.name,
+                "createdAt": t.created_at.isoformat(),
+                "updatedAt": t.updated_at.isoformat(),
+            }
+            for t in page.threads
+        ]
+        return {"ok": True, "threads": threads, "next": page.next_cursor}
+
+    @client_event("delete_thread")
+    def on_delete_thread(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
+        store, owner = self._history_owner(session, "delete_thread")
+        if not store.delete_thread(loaded["threadId"], owner=owner):
+            return self._refuse(
+                session, "delete_thread", "not_found", "delete_thread: no such conversation."
+            )
+        return {"ok": True}
+
+    @client_event("feedback")
+    def on_feedback(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
+        if self.state.persister is None:
+            return self._refuse(session, "feedback", "no_feedback", "Feedback needs persistence.")
+        store = self.state.persister.store
+        owner = session.user.identifier if session.user else None
+        message_id, thread_id = loaded["messageId"], session.thread_id
+        try:
+            if loaded["value"] is None:
+                if not store.delete_feedback(message_id, owner=owner, thread_id=thread_id):
+                    raise NotFound(message_id)
+                return {"ok": True}
+            given = store.set_feedback(
+                message_id,
+                loaded["value"],
+                owner=owner,
+                comment=loaded["comment"],
+                thread_id=thread_id,
+            )
+        except NotFound:
+            return self._refuse(
+                session, "feedback", "not_found", "feedback: no such message in this conversation."
+            )
+        callback = self.state.hooks.get("on_feedback")
+        if callback is not None:
+            session.submit(
+                self.state.runner.handler_job(
+                    session, callback, given, as_task=False, name="on_feedback"
+                ),
+                force=True,
+            )
+        return {"ok": True, "id": given.id}
 
     @client_event("action")
     def on_action(self, session: ChatSession, loaded: dict[str, Any]) -> Any:

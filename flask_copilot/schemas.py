@@ -91,7 +91,12 @@ class HandshakeAuth(Schema):
         metadata={"doc": "Highest `seq` the client has seen; later events are replayed."},
     )
     threadId = _id_field(
-        load_default=None, allow_none=True, metadata={"doc": "Thread to resume (persistence)."}
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "doc": "A past conversation of this user to resume (persistence on); "
+            "anything else starts a new one."
+        },
     )
     language = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=35))
     chatProfile = fields.String(
@@ -141,6 +146,31 @@ class ActionEvent(Schema):
     )
 
 
+class ListThreadsEvent(Schema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    before = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"doc": "The `next` cursor of the previous page."},
+    )
+
+
+class ThreadEvent(Schema):
+    threadId = _id_field(required=True)
+
+
+class FeedbackEvent(Schema):
+    messageId = _id_field(required=True)
+    value = fields.Integer(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf((0, 1)),
+        metadata={"doc": "1 thumbs up, 0 thumbs down, null removes the feedback."},
+    )
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
 # --- acks --------------------------------------------------------------------------
 
 
@@ -152,6 +182,20 @@ class ErrorBody(Schema):
 class Ack(Schema):
     ok = fields.Boolean(required=True)
     id = fields.String(metadata={"doc": "The server's id of the accepted message."})
+    error = fields.Nested(ErrorBody)
+
+
+class ThreadSummary(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+    createdAt = fields.String(required=True)
+    updatedAt = fields.String(required=True)
+
+
+class ThreadListAck(Schema):
+    ok = fields.Boolean(required=True)
+    threads = fields.List(fields.Nested(ThreadSummary))
+    next = fields.String(allow_none=True, metadata={"doc": "Cursor of the next page."})
     error = fields.Nested(ErrorBody)
 
 
@@ -186,6 +230,10 @@ class MessageBody(Schema):
     metadata = fields.Dict(required=True)
     actions = fields.List(fields.Nested(ActionBody), required=True)
     elements = fields.List(fields.Dict(), required=True)
+    feedback = fields.Dict(
+        allow_none=True,
+        metadata={"doc": "`{value, comment}` the user gave, on a resumed thread's messages."},
+    )
 
 
 class SessionEvent(_Seq):
@@ -195,6 +243,9 @@ class SessionEvent(_Seq):
         required=True, metadata={"doc": "True when an existing session was reattached."}
     )
     user = fields.Nested(UserInfo, required=True, allow_none=True)
+    resumedThread = fields.Boolean(
+        metadata={"doc": "True when the handshake's `threadId` was resumed."}
+    )
 
 
 class MessageEvent(_Seq):
@@ -311,6 +362,26 @@ CLIENT_EVENTS: dict[str, EventSpec] = {
             "The page's answer to a `call_fn`: `value`, or `error` with a message. An "
             "answer for a call that is not waiting (unknown, already answered, timed out, "
             "or another session's) is refused with `unknown_call`.",
+        ),
+        EventSpec(
+            "list_threads",
+            ListThreadsEvent,
+            "The signed-in user's past conversations, most recent first (persistence on). "
+            "Open one by connecting afresh with its `threadId` in the handshake.",
+            ack=ThreadListAck,
+        ),
+        EventSpec(
+            "delete_thread",
+            ThreadEvent,
+            "Delete one of the user's past conversations.",
+            ack=Ack,
+        ),
+        EventSpec(
+            "feedback",
+            FeedbackEvent,
+            "Thumbs up/down (and a comment) on a message of this conversation; it can be "
+            "changed or removed. Stored, then passed to `@copilot.on_feedback`.",
+            ack=Ack,
         ),
         EventSpec(
             "action",

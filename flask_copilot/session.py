@@ -22,6 +22,8 @@ from typing import Any, Protocol
 from .user import User
 
 Job = Callable[[], None]
+#: Sees every event a session emits (persistence): ``(session, event, payload)``.
+Observer = Callable[["BaseSession", str, dict[str, Any]], None]
 
 
 class Transport(Protocol):
@@ -64,8 +66,10 @@ class BaseSession:
         thread_id: str | None,
         chat_profile: str | None = None,
         language: str | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.id = session_id
+        self.observer = observer
         self.client_type = client_type
         self.user = user
         self.thread_id = thread_id
@@ -76,15 +80,20 @@ class BaseSession:
     def emit(self, event: str, payload: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def record(self, event: str, payload: dict[str, Any]) -> None:
+        """Tell the observer (persistence) about something that is not sent."""
+        if self.observer is not None:
+            self.observer(self, event, payload)
+
     def remember_actions(self, actions: list[Any], message_id: str) -> None:
         """Keep the actions shown under a message, so clicks are trusted only by id."""
 
 
 class HTTPSession(BaseSession):
-    """A context for plain Flask views: messages are built, nothing is pushed."""
+    """A context for plain Flask views: nothing is pushed, what is sent is persisted."""
 
     def emit(self, event: str, payload: dict[str, Any]) -> None:
-        return None
+        self.record(event, payload)
 
 
 class WaitableEvent(Protocol):
@@ -154,6 +163,7 @@ class ChatSession(BaseSession):
         thread_id: str | None = None,
         chat_profile: str | None = None,
         language: str | None = None,
+        observer: Observer | None = None,
     ) -> None:
         super().__init__(
             session_id=session_id or new_id(),
@@ -162,6 +172,7 @@ class ChatSession(BaseSession):
             thread_id=thread_id,
             chat_profile=chat_profile,
             language=language,
+            observer=observer,
         )
         self._transport = transport
         self._spawn = spawn
@@ -180,6 +191,8 @@ class ChatSession(BaseSession):
         self.detached_at: float | None = time.monotonic()
         self.current_task: TaskState | None = None
         self.ended = False
+        #: The session continues a stored conversation (the handshake's threadId).
+        self.resumed_thread = False
         self._waits: dict[str, PendingWait] = {}
         self._actions: OrderedDict[str, SentAction] = OrderedDict()
 
@@ -189,14 +202,17 @@ class ChatSession(BaseSession):
     def last_seq(self) -> int:
         return self._seq
 
-    def emit(self, event: str, payload: dict[str, Any]) -> None:
-        """Number the event, keep it for replay, send it if a socket is attached."""
+    def emit(self, event: str, payload: dict[str, Any], *, persist: bool = True) -> None:
+        """Number the event, keep it for replay, send it if a socket is attached, then
+        let the observer persist it (outside the lock: a write never delays a send)."""
         with self._lock:
             self._seq += 1
             numbered = {"seq": self._seq, **payload}
             self._replay.append(BufferedEvent(self._seq, event, numbered))
             if self.target_sid is not None:
                 self._transport.send(self.target_sid, event, numbered)
+        if persist:
+            self.record(event, payload)
         self._after_emit()
 
     def attach(self, sid: str, last_seq: int | None, greeting: tuple[str, dict[str, Any]]) -> bool:

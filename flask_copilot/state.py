@@ -12,6 +12,7 @@ from .config import CopilotConfig
 from .errors import NoContextError
 from .hooks import HookRegistry
 from .origins import OriginPolicy
+from .persistence import Persister
 from .runner import HandlerRunner
 from .runtime import Runtime
 from .session import SessionRegistry
@@ -31,7 +32,14 @@ class CopilotState:
     socketio_path: str
     origins: OriginPolicy
     cluster: Cluster
+    persister: Persister | None
     registry: SessionRegistry = field(default_factory=SessionRegistry)
+
+    @property
+    def history_enabled(self) -> bool:
+        """Past conversations can be listed and resumed: they are stored, and every
+        user has an identity to own them."""
+        return self.persister is not None and self.auth_required
 
     @property
     def auth_required(self) -> bool:

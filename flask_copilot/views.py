@@ -29,6 +29,10 @@ def settings_payload(state: CopilotState) -> dict[str, Any]:
             "transports": list(config.transports),
         },
         "auth": {"required": state.auth_required},
+        "features": {
+            "history": state.history_enabled,
+            "feedback": state.persister is not None,
+        },
         "ui": {"name": config.assistant_name},
     }
 

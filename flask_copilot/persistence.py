@@ -1,0 +1,69 @@
+"""Writes what a session shows into the store, as it is shown.
+
+One observer of every session event: a message is persisted when it is sent, updated
+or finished streaming, and deleted when removed; a function call is kept as a
+``function_call`` record. The user's own message is written before its handler is
+queued, so a crash never loses what the user typed. A store failure is logged and
+never breaks the chat.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from .session import BaseSession
+from .store import MessageRecord, Store, StoreError
+
+logger = logging.getLogger("flask_copilot")
+
+#: Events that change what the user sees, and so what is stored.
+#: (``stream_start`` is not: a stream is written once, when it is finished.)
+_MESSAGE_EVENTS = ("new_message", "update_message")
+
+
+class Persister:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __call__(self, session: BaseSession, event: str, payload: dict[str, Any]) -> None:
+        if session.thread_id is None:
+            return
+        owner = session.user.identifier if session.user else None
+        try:
+            if event in _MESSAGE_EVENTS:
+                record = MessageRecord.from_wire(payload["message"])
+                self.store.upsert_message(session.thread_id, record, owner=owner)
+            elif event == "delete_message":
+                self.store.delete_message(payload["id"], owner=owner, thread_id=session.thread_id)
+            elif event == "call_fn":
+                record = MessageRecord(
+                    id=payload["callId"],
+                    type="function_call",
+                    content=payload["name"],
+                    metadata={"args": payload["args"]},
+                )
+                self.store.upsert_message(session.thread_id, record, owner=owner)
+            elif event == "call_fn_done":
+                record = MessageRecord(
+                    id=payload["callId"],
+                    type="function_call",
+                    content=payload["name"],
+                    metadata={
+                        "args": payload["args"],
+                        "result": _jsonable(payload.get("value")),
+                        "error": payload.get("error"),
+                    },
+                )
+                self.store.upsert_message(session.thread_id, record, owner=owner)
+        except StoreError:
+            logger.exception("could not persist %s of session %s", event, session.id)
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return repr(value)
