@@ -185,6 +185,11 @@ class Ack(Schema):
     error = fields.Nested(ErrorBody)
 
 
+class StopAck(Schema):
+    ok = fields.Boolean(required=True)
+    stopped = fields.Boolean(metadata={"doc": "False when no handler was running."})
+
+
 class ThreadSummary(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True, allow_none=True)
@@ -214,7 +219,9 @@ class ActionBody(Schema):
     label = fields.String(required=True)
     tooltip = fields.String(required=True)
     payload = fields.Dict(required=True)
-    forId = fields.String(required=True, allow_none=True)
+    forId = fields.String(
+        required=True, allow_none=True, metadata={"doc": "The message it is shown under."}
+    )
 
 
 class MessageBody(Schema):
@@ -313,7 +320,7 @@ class AskEndEvent(_Seq):
 
 class CallFnCancelEvent(_Seq):
     callId = fields.String(required=True)
-    reason = fields.String(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(("timeout", "stopped")))
 
 
 # --- the event tables ----------------------------------------------------------------
@@ -349,6 +356,7 @@ CLIENT_EVENTS: dict[str, EventSpec] = {
             EmptyEvent,
             "Stop the running handler: its next framework call raises a stop "
             "exception and `on_stop` runs. Messages queued behind it still run.",
+            ack=StopAck,
         ),
         EventSpec(
             "end_session",
@@ -387,7 +395,10 @@ CLIENT_EVENTS: dict[str, EventSpec] = {
             "action",
             ActionEvent,
             "The user clicked an action button. It answers a pending `ask` of kind "
-            "`action`, or runs the app's `@copilot.action_callback(name)` as a handler.",
+            "`action`, or runs the app's `@copilot.action_callback(name)` as a handler "
+            "(its `task_start`/`task_end` carry the action id as `messageId`). Refusals: "
+            "`unknown_action` (not shown, or already answered), `no_callback`, "
+            "`too_many_pending`.",
             ack=Ack,
         ),
     )
