@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -102,6 +103,8 @@ class Copilot:
             store = open_store(config.database_url, app.instance_path)
         except StoreConfigError as exc:
             raise ConfigError(f"COPILOT_DATABASE_URL: {exc}") from None
+        if store is not None:
+            os.register_at_fork(after_in_child=store.after_fork)
         state = CopilotState(
             config=config,
             hooks=self.hooks,

@@ -286,3 +286,7 @@ class Store(Protocol):
     def close(self) -> None:
         """Release the connections. The store is unusable afterwards."""
         ...
+
+    def after_fork(self) -> None:
+        """Called in a child process after a fork: forget the parent's connections."""
+        ...

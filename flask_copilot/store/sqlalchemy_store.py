@@ -632,6 +632,11 @@ class SQLAlchemyStore:
     def close(self) -> None:
         self.engine.dispose()
 
+    def after_fork(self) -> None:
+        # Connections opened before a fork (gunicorn --preload) belong to the parent:
+        # drop them from the child's pool without closing the parent's sockets.
+        self.engine.dispose(close=False)
+
 
 # --- SQLite connection set-up -----------------------------------------------------------
 

@@ -103,3 +103,30 @@ def test_database_failures_are_store_errors(store: SQLAlchemyStore) -> None:
         store.thread_feedback(thread.id, owner="alice")
     assert "copilot_feedback" in str(caught.value)
     assert store.get_thread(thread.id, owner="alice") is not None  # the store goes on
+
+
+def test_a_forked_child_gets_connections_of_its_own(tmp_path: Path) -> None:
+    """gunicorn --preload forks after init_app: the child must not reuse the parent's
+    pooled connections (they would interleave on one socket or file handle)."""
+    import os
+
+    store = open_store(f"sqlite:///{tmp_path / 'fork.sqlite3'}", str(tmp_path))
+    assert isinstance(store, SQLAlchemyStore)
+    store.upsert_user("parent")
+    assert store.engine.pool.checkedin() >= 1  # the parent keeps a pooled connection
+    os.register_at_fork(after_in_child=store.after_fork)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            inherited = store.engine.pool.checkedin()
+            store.upsert_user("child")
+            found = store.get_user("parent") is not None
+            os.write(write, f"{inherited} {found}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    _, status = os.waitpid(child, 0)
+    assert os.read(read, 100).decode() == "0 True" and status == 0
+    assert store.get_user("child") is not None
+    store.close()
