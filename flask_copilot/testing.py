@@ -32,6 +32,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from .schemas import SERVER_EVENTS
 
 Predicate = Callable[[dict[str, Any]], bool]
+_SERVER_SCHEMAS = {name: spec.schema() for name, spec in SERVER_EVENTS.items()}
 
 
 class ProtocolViolation(AssertionError):
@@ -311,7 +312,7 @@ class CopilotTestClient:
         if spec is None:
             self.protocol_violations.append(f"unknown server event {event!r}")
             return
-        problems = spec.schema().validate(data if isinstance(data, dict) else {"": data})
+        problems = _SERVER_SCHEMAS[event].validate(data if isinstance(data, dict) else {"": data})
         if problems:
             self.protocol_violations.append(f"{event}: {problems}")
 

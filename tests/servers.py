@@ -18,6 +18,15 @@ ROOT = Path(__file__).resolve().parent.parent
 LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: be killed when the test runner dies, even by SIGKILL
+    (a killed pytest would otherwise leave its servers running)."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 class ServerProcess:
     """A server subprocess whose output is drained (and kept) by a reader thread."""
 
@@ -33,6 +42,7 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
