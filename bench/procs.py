@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.servers import server_env  # the environment the test servers get
+
 ROOT = Path(__file__).resolve().parent.parent
 LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
 WORKER_CLASS = {"threading": "gthread", "gevent": "gevent", "eventlet": "eventlet"}
@@ -131,18 +133,6 @@ class Process:
             if stream is not None:
                 with contextlib.suppress(Exception):
                     stream.close()
-
-
-def server_env(mode: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        COPILOT_ASYNC_MODE=mode,
-        PYTHONPATH=str(ROOT),
-        PYTHONUNBUFFERED="1",
-        PYTHONWARNINGS="ignore",
-        EVENTLET_NO_GREENDNS="yes",
-    )
-    return env
 
 
 class Server:

@@ -52,7 +52,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -443,29 +443,47 @@ class SQLAlchemyStore:
     def delete_message(
         self, message_id: str, *, owner: str | None, thread_id: str | None = None
     ) -> bool:
+        return self._delete_in_scope(messages.c.id, message_id, owner, thread_id)
+
+    def _delete_in_scope(
+        self, key: sa.Column[Any], message_id: str, owner: str | None, thread_id: str | None
+    ) -> bool:
+        """Delete the row of ``key``'s table for ``message_id`` within the owner's
+        threads (or the anonymous session's own thread)."""
         scope = self._thread_scope(owner, thread_id)
         if scope is None:
             return False
+        table = key.table
         with self._write() as conn:
             result = conn.execute(
-                sa.delete(messages).where(
-                    messages.c.id == message_id, messages.c.thread_id.in_(scope)
-                )
+                sa.delete(table).where(key == message_id, table.c.thread_id.in_(scope))
             )
         return result.rowcount > 0
 
     def thread_messages(self, thread_id: str, *, owner: str | None) -> list[MessageRecord]:
+        rows = self._rows_of_thread(
+            messages, thread_id, owner, (messages.c.created_at, messages.c.seq)
+        )
+        return [_message(row) for row in rows]
+
+    def _rows_of_thread(
+        self,
+        table: sa.Table,
+        thread_id: str,
+        owner: str | None,
+        order_by: tuple[sa.ColumnElement[Any], ...],
+    ) -> Sequence[sa.Row[Any]]:
+        """Rows of ``table`` in the owner's thread (none for anonymous owners)."""
         if owner is None:
             return []
         query = (
-            sa.select(messages)
-            .join(threads, threads.c.id == messages.c.thread_id)
+            sa.select(table)
+            .join(threads, threads.c.id == table.c.thread_id)
             .where(threads.c.id == thread_id, _owned_by(owner))
-            .order_by(messages.c.created_at, messages.c.seq)
+            .order_by(*order_by)
         )
         with self._read() as conn:
-            rows = conn.execute(query).all()
-        return [_message(row) for row in rows]
+            return conn.execute(query).all()
 
     def _thread_scope(
         self, owner: str | None, thread_id: str | None
@@ -536,28 +554,10 @@ class SQLAlchemyStore:
     def delete_feedback(
         self, message_id: str, *, owner: str | None, thread_id: str | None = None
     ) -> bool:
-        scope = self._thread_scope(owner, thread_id)
-        if scope is None:
-            return False
-        with self._write() as conn:
-            result = conn.execute(
-                sa.delete(feedback).where(
-                    feedback.c.message_id == message_id, feedback.c.thread_id.in_(scope)
-                )
-            )
-        return result.rowcount > 0
+        return self._delete_in_scope(feedback.c.message_id, message_id, owner, thread_id)
 
     def thread_feedback(self, thread_id: str, *, owner: str | None) -> list[FeedbackRecord]:
-        if owner is None:
-            return []
-        query = (
-            sa.select(feedback)
-            .join(threads, threads.c.id == feedback.c.thread_id)
-            .where(threads.c.id == thread_id, _owned_by(owner))
-            .order_by(feedback.c.updated_at)
-        )
-        with self._read() as conn:
-            rows = conn.execute(query).all()
+        rows = self._rows_of_thread(feedback, thread_id, owner, (feedback.c.updated_at,))
         return [_feedback(row) for row in rows]
 
     # --- elements ---------------------------------------------------------------------
@@ -615,16 +615,9 @@ class SQLAlchemyStore:
         return None if row is None else _element(row)
 
     def thread_elements(self, thread_id: str, *, owner: str | None) -> list[ElementRecord]:
-        if owner is None:
-            return []
-        query = (
-            sa.select(elements)
-            .join(threads, threads.c.id == elements.c.thread_id)
-            .where(threads.c.id == thread_id, _owned_by(owner))
-            .order_by(elements.c.created_at, elements.c.id)
+        rows = self._rows_of_thread(
+            elements, thread_id, owner, (elements.c.created_at, elements.c.id)
         )
-        with self._read() as conn:
-            rows = conn.execute(query).all()
         return [_element(row) for row in rows]
 
     # --- lifetime ---------------------------------------------------------------------
