@@ -7,7 +7,10 @@ the async driver Flask-SocketIO/Engine.IO picked for the configured mode.
 
 from __future__ import annotations
 
+import logging
+import queue
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -21,6 +24,52 @@ class WaitableEvent(Protocol):
     def wait(self, timeout: float | None = None) -> bool: ...
 
 
+logger = logging.getLogger("flask_copilot")
+
+
+class ReusableThreads:
+    """Runs each job on an idle thread, or on a new one when none is idle.
+
+    Threading mode starts a runner for every message; starting an OS thread was one of
+    the largest costs per message (bench/, py-spy). Reusing idle threads removes it, and
+    a job never waits for a busy thread, so one blocking handler never delays another.
+    Idle threads exit after ``idle_timeout`` seconds.
+    """
+
+    def __init__(self, idle_timeout: float = 30.0) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]]] = (
+            queue.SimpleQueue()
+        )
+        self._lock = threading.Lock()
+        self._idle = 0  # idle threads not yet promised a job
+        self._idle_timeout = idle_timeout
+
+    def submit(self, target: Callable[..., Any], *args: Any) -> None:
+        with self._lock:
+            self._jobs.put((target, args))
+            if self._idle > 0:
+                self._idle -= 1  # promised to one of the idle threads
+                return
+        threading.Thread(target=self._work, daemon=True, name="copilot-runner").start()
+
+    def _work(self) -> None:
+        while True:
+            try:
+                target, args = self._jobs.get(timeout=self._idle_timeout)
+            except queue.Empty:
+                with self._lock:
+                    if self._idle > 0:  # nobody promised this thread a job: retire
+                        self._idle -= 1
+                        return
+                continue  # promised just now: the job is in the queue
+            try:
+                target(*args)
+            except Exception:  # a job's failure must not kill the pool: log it
+                logger.exception("a background job failed")
+            with self._lock:
+                self._idle += 1
+
+
 class Runtime:
     """Spawn, sleep and wait the way the configured async mode wants."""
 
@@ -29,9 +78,13 @@ class Runtime:
         self.async_mode = async_mode
         # Greenlets only run when the current one yields; threads are preempted.
         self.cooperative = async_mode in ("eventlet", "gevent")
+        self._threads = None if self.cooperative else ReusableThreads()
 
     def spawn(self, target: Callable[..., Any], *args: Any) -> None:
-        self._socketio.start_background_task(target, *args)
+        if self._threads is not None:
+            self._threads.submit(target, *args)
+        else:  # a greenlet costs next to nothing
+            self._socketio.start_background_task(target, *args)
 
     def sleep(self, seconds: float) -> None:
         self._socketio.sleep(seconds)
