@@ -6,7 +6,8 @@
  *   npm run build && npm run demo [-- --port 8765]
  *
  * Type anything to get a streamed Markdown reply; "call" makes the server call the
- * page's `test` function; "error" shows an error message.
+ * page's `test` function; "error" shows an error message. History (the clock button)
+ * lists three made-up past conversations; replies have feedback thumbs.
  */
 import * as esbuild from "esbuild";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -81,6 +82,14 @@ const page = (q) => `<!doctype html>
 </body></html>`;
 
 const server = new FakeServer();
+// History and feedback on, with a few past conversations to list, open and delete.
+server.features = { history: true, feedback: true };
+for (const [i, name] of ["Plan a trip to Lisbon", null, "Quarterly numbers"].entries()) {
+  const id = `demo-thread-${i}`;
+  const updatedAt = new Date(Date.now() - (i * 26 + 1) * 3600_000).toISOString();
+  const answer = server.message({ threadId: id }, `This was conversation ${i + 1}.`, i === 2 ? { feedback: { value: 1, comment: "useful" } } : {});
+  server.threads.set(id, { name, updatedAt, messages: [answer] });
+}
 const record = server.received.push.bind(server.received);
 server.received.push = (...items) => {
   for (const r of items) console.log("received", r.event, JSON.stringify(r.payload));

@@ -4,14 +4,27 @@
  */
 import { callHostFunction } from "./callFn";
 import type { ResolvedConfig } from "./config";
-import type { ServerEventName, ServerEvents, ServerSettings, SessionInfo, WireAction } from "./protocol";
+import type {
+  FeedbackValue,
+  ServerEventName,
+  ServerEvents,
+  ServerSettings,
+  SessionInfo,
+  ThreadListAck,
+  ThreadSummary,
+  WireAction,
+  WireFeedback,
+} from "./protocol";
 import {
   ackLocalMessage,
   addLocalMessage,
+  failFeedback,
+  feedbackOf,
   finishAction,
   initialState,
   receive,
   resetSeq,
+  setFeedback,
   startAction,
   type ChatState,
 } from "./store";
@@ -38,6 +51,34 @@ export interface ViewState {
   announcement: string;
   /** The user pressed stop; the handler has not ended yet. */
   stopping: boolean;
+  /** What the server offers (from its settings). */
+  features: { history: boolean; feedback: boolean };
+  /** What the panel shows: the conversation, or the list of past ones. */
+  view: "chat" | "history";
+  history: HistoryState;
+}
+
+/** The list of past conversations (`list_threads`), page by page. */
+export interface HistoryState {
+  threads: ThreadSummary[];
+  /** Cursor of the next page, if any. */
+  next: string | null;
+  loading: boolean;
+  error?: string;
+  /** The thread whose delete button was pressed: it asks to confirm. */
+  confirming?: string;
+}
+
+const HISTORY_PAGE = 20;
+const emptyHistory: HistoryState = { threads: [], next: null, loading: false };
+
+/** localStorage, when the page may use it (not in some sandboxed frames or private modes). */
+function storage(): Storage | null {
+  try {
+    return typeof localStorage !== "undefined" ? localStorage : null;
+  } catch {
+    return null;
+  }
 }
 
 type Listener = (state: ViewState) => void;
@@ -49,6 +90,16 @@ export class Controller {
   private announced = new Set<string>();
   private calls = new Map<string, { cancelled: boolean; timer?: ReturnType<typeof setTimeout> }>();
   private pendingThreadId: string | undefined;
+  /** Where the current thread id is kept across page loads (with history on). */
+  private readonly storageKey: string;
+  /** A resumed thread's stored messages are arriving: not announced again. */
+  private replaying = false;
+  /** Feedback requests go one after another, so the server applies them in order. */
+  private feedbackQueue: Promise<unknown> = Promise.resolve();
+  /** Bumped by every list_threads request: an older answer is dropped. */
+  private historyRequest = 0;
+  /** Bumped by every new chat: answers about the previous conversation are dropped. */
+  private conversation = 0;
 
   constructor(readonly config: ResolvedConfig) {
     this.state = {
@@ -61,7 +112,11 @@ export class Controller {
       chat: initialState,
       announcement: "",
       stopping: false,
+      features: { history: false, feedback: false },
+      view: "chat",
+      history: emptyHistory,
     };
+    this.storageKey = `copilot-thread:${config.server}`;
     this.transport = new Transport(
       {
         server: config.server,
@@ -122,6 +177,7 @@ export class Controller {
     for (const m of chat.messages) {
       if (m.type !== "assistant_message" || m.streaming || this.announced.has(m.id)) continue;
       this.announced.add(m.id);
+      if (this.replaying) continue;
       const text = m.content.replace(/[*_`#>|~]+/g, "").replace(/\s+/g, " ").trim();
       if (!text) continue;
       const who = m.isError ? "Error" : m.author || this.state.assistantName;
@@ -193,6 +249,8 @@ export class Controller {
 
   /** New chat: end the server session and start over with an empty conversation. */
   newChat(threadId?: string): void {
+    this.storeThreadId(null);
+    this.conversation++;
     this.pendingThreadId = threadId;
     this.announced.clear();
     for (const call of this.calls.values()) call.cancelled = true;
@@ -206,7 +264,124 @@ export class Controller {
   }
 
   threadId(): string | null {
-    return this.transport.currentThreadId ?? this.pendingThreadId ?? null;
+    return this.transport.currentThreadId ?? this.pendingThreadId ?? this.storedThreadId();
+  }
+
+  private storedThreadId(): string | null {
+    try {
+      return storage()?.getItem(this.storageKey) || null;
+    } catch {
+      return null;
+    }
+  }
+
+  private storeThreadId(id: string | null): void {
+    try {
+      const store = storage();
+      if (!store) return;
+      if (id) store.setItem(this.storageKey, id);
+      else store.removeItem(this.storageKey);
+    } catch {
+      /* full, or not allowed: the thread is just not kept across page loads */
+    }
+  }
+
+  // ---- history ----------------------------------------------------------------------
+
+  showHistory(): void {
+    if (!this.state.features.history) return;
+    this.set({ view: "history", history: { ...emptyHistory, loading: true } });
+    void this.loadThreads(false);
+  }
+
+  hideHistory(): void {
+    this.set({ view: "chat", history: emptyHistory });
+  }
+
+  /** The first page of past conversations, or (`more`) the next one. */
+  async loadThreads(more: boolean): Promise<void> {
+    const before = more ? this.state.history.next : null;
+    if (more && !before) return;
+    const request = ++this.historyRequest;
+    this.set({ history: { ...this.state.history, loading: true, error: undefined } });
+    // Still connecting: the session's arrival asks again (see onSession).
+    if (this.state.status !== "connected") return;
+    const ack = await this.transport.request<ThreadListAck>(
+      "list_threads",
+      before ? { limit: HISTORY_PAGE, before } : { limit: HISTORY_PAGE },
+    );
+    if (request !== this.historyRequest || this.state.view !== "history") return;
+    const history = this.state.history;
+    if (!ack.ok) {
+      this.set({ history: { ...history, loading: false, error: ack.error?.message || "Could not load the conversations." } });
+      return;
+    }
+    const shown = more ? history.threads : [];
+    const seen = new Set(shown.map((t) => t.id));
+    const added = (Array.isArray(ack.threads) ? ack.threads : []).filter((t) => t && typeof t.id === "string" && !seen.has(t.id));
+    this.set({ history: { threads: shown.concat(added), next: ack.next || null, loading: false } });
+  }
+
+  /** Open a past conversation: the server shows its messages again. */
+  openThread(id: string): void {
+    this.hideHistory();
+    if (id !== this.threadId()) this.newChat(id);
+  }
+
+  /** The delete button of `id` was pressed (or, with null, the confirmation cancelled). */
+  confirmDelete(id: string | null): void {
+    this.set({ history: { ...this.state.history, confirming: id ?? undefined, error: undefined } });
+  }
+
+  async deleteThread(id: string): Promise<void> {
+    const ack = await this.transport.request("delete_thread", { threadId: id });
+    const history = this.state.history;
+    if (!ack.ok) {
+      this.set({ history: { ...history, confirming: undefined, error: ack.error?.message || "Could not delete it." } });
+      return;
+    }
+    this.set({ history: { ...history, confirming: undefined, threads: history.threads.filter((t) => t.id !== id) } });
+    // The open conversation is gone: go on in a new one.
+    if (id === this.threadId()) this.newChat();
+  }
+
+  // ---- feedback ---------------------------------------------------------------------
+
+  /** A thumb was clicked: give that feedback (and offer a comment), or take it back. */
+  rate(messageId: string, value: FeedbackValue): void {
+    const previous = feedbackOf(this.state.chat, messageId);
+    const next = previous && previous.value === value ? null : { value, comment: null };
+    this.setChat(setFeedback(this.state.chat, messageId, next, next !== null));
+    this.sendFeedback(messageId, next, previous);
+  }
+
+  /** The comment box was sent (an empty comment just closes it). */
+  comment(messageId: string, text: string): void {
+    const previous = feedbackOf(this.state.chat, messageId);
+    const comment = text.trim();
+    if (!previous || !comment) {
+      this.closeComment(messageId);
+      return;
+    }
+    const next = { value: previous.value, comment };
+    this.setChat(setFeedback(this.state.chat, messageId, next, false));
+    this.sendFeedback(messageId, next, previous);
+  }
+
+  closeComment(messageId: string): void {
+    this.setChat(setFeedback(this.state.chat, messageId, feedbackOf(this.state.chat, messageId), false));
+  }
+
+  private sendFeedback(messageId: string, next: WireFeedback | null, previous: WireFeedback | null): void {
+    const conversation = this.conversation;
+    const payload = { messageId, value: next ? next.value : null, ...(next && next.comment ? { comment: next.comment } : {}) };
+    this.feedbackQueue = this.feedbackQueue.then(async () => {
+      const ack = await this.transport.request("feedback", payload);
+      // Dropped when the conversation changed meanwhile (new chat).
+      if (!ack.ok && conversation === this.conversation) {
+        this.setChat(failFeedback(this.state.chat, messageId, previous, ack.error?.message || "Feedback not sent."));
+      }
+    });
   }
 
   destroy(): void {
@@ -222,11 +397,19 @@ export class Controller {
 
   private onSettings(s: ServerSettings): void {
     const name = s.ui?.name || "Assistant";
-    this.set({ assistantName: name, title: s.ui?.title || name });
+    const features = { history: !!s.features?.history, feedback: !!s.features?.feedback };
+    this.set({ assistantName: name, title: s.ui?.title || name, features });
+    // Called before the first connect: resume the conversation of the last page load.
+    const stored = this.storedThreadId();
+    if (!features.history) this.storeThreadId(null);
+    else if (stored) this.transport.resumeThread(stored);
   }
 
   private onSession(s: SessionInfo, isNew: boolean): void {
     this.pendingThreadId = undefined;
+    if (this.state.features.history && s.threadId) this.storeThreadId(s.threadId);
+    this.replaying = !!s.resumedThread && isNew;
+    if (this.state.view === "history" && this.state.history.loading) void Promise.resolve().then(() => this.loadThreads(false));
     // A fresh server session numbers its events from the start again.
     const chat = isNew && this.state.chat.lastSeq > 0 ? resetSeq(this.state.chat) : this.state.chat;
     this.set({ user: s.user ?? null });
@@ -236,6 +419,8 @@ export class Controller {
   private onEvent<K extends ServerEventName>(name: K, payload: ServerEvents[K]): void {
     const chat = receive(this.state.chat, name, payload);
     if (chat === this.state.chat) return; // replayed duplicate or malformed
+    // The resumed thread's messages come first; its first handler (on_chat_resume) ends that.
+    if (name === "task_start") this.replaying = false;
     this.setChat(chat);
     if (name === "error") {
       const e = payload as ServerEvents["error"];

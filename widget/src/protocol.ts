@@ -31,6 +31,24 @@ export interface WireMessage {
   metadata?: Record<string, unknown>;
   actions?: WireAction[];
   elements?: unknown[];
+  /** The feedback the user gave (on a resumed conversation's messages). */
+  feedback?: WireFeedback | null;
+}
+
+/** 1 thumbs up, 0 thumbs down. */
+export type FeedbackValue = 0 | 1;
+
+export interface WireFeedback {
+  value: FeedbackValue;
+  comment?: string | null;
+}
+
+/** One past conversation, as `list_threads` answers it. */
+export interface ThreadSummary {
+  id: string;
+  name?: string | null;
+  createdAt?: string;
+  updatedAt?: string;
 }
 
 /** GET {server}/copilot/settings */
@@ -38,6 +56,8 @@ export interface ServerSettings {
   protocol: number;
   socket: { path: string; namespace: string; transports?: string[] };
   auth?: { required?: boolean };
+  /** history: past conversations can be listed and resumed; feedback: thumbs are stored. */
+  features?: { history?: boolean; feedback?: boolean };
   ui?: { name?: string; title?: string };
 }
 
@@ -57,6 +77,8 @@ export interface SessionInfo {
   threadId: string | null;
   restored: boolean;
   user: { identifier: string; displayName?: string | null; metadata?: Record<string, unknown> } | null;
+  /** The handshake's threadId was resumed (its messages are replayed next). */
+  resumedThread?: boolean;
 }
 
 /** Server -> client events (every payload carries `seq`). */
@@ -107,7 +129,15 @@ export interface ClientMessage {
 
 export type ClientMessageAck = { ok: true; id: string } | { ok: false; error: { code: string; message: string } };
 
-/** Acknowledgement of `action` (the `id` is absent). */
-export type Ack = { ok: true } | { ok: false; error: { code: string; message: string } };
+export interface ErrorBody {
+  code: string;
+  message: string;
+}
+
+/** Acknowledgement of `action`, `feedback`, `delete_thread` (an `id` may come along). */
+export type Ack = { ok: true; id?: string } | { ok: false; error: ErrorBody };
+
+/** Acknowledgement of `list_threads`. */
+export type ThreadListAck = { ok: true; threads: ThreadSummary[]; next?: string | null } | { ok: false; error: ErrorBody };
 
 export type CallFnResult = { callId: string; value: unknown } | { callId: string; error: string };

@@ -3,7 +3,7 @@
  * function takes a state and returns a new one (or the same object when nothing
  * changed), so the transport can feed it replayed events and tests can drive it.
  */
-import type { Ack, AskKind, ClientMessageAck, ServerEventName, ServerEvents, WireMessage } from "./protocol";
+import type { Ack, AskKind, ClientMessageAck, ServerEventName, ServerEvents, WireFeedback, WireMessage } from "./protocol";
 
 export interface ChatMessage extends WireMessage {
   /** Set on messages the user typed here, and on the server's echo of them. */
@@ -31,6 +31,11 @@ export interface MessageMark {
   actionPending?: boolean;
   actionError?: string;
   note?: string;
+  /** Feedback given here (null: removed); when absent, the message's own `feedback` counts. */
+  feedback?: WireFeedback | null;
+  /** The comment box under the thumbs is open. */
+  commentOpen?: boolean;
+  feedbackError?: string;
 }
 
 export interface ChatState {
@@ -44,8 +49,14 @@ export interface ChatState {
   marks: Record<string, MessageMark>;
 }
 
-/** Error events about these client events are not shown as chat notices. */
-export const QUIET_ERROR_EVENTS = ["client_message", "call_fn_result"];
+/**
+ * Error events about these client events are not shown as chat notices: their ack's
+ * error is shown where the user acted (the message, the thumbs, the history list), and a
+ * refused call_fn_result concerns the page, not the user.
+ */
+export const QUIET_ERROR_EVENTS = ["client_message", "call_fn_result", "feedback", "list_threads", "delete_thread"];
+/** Nor these codes: a stored conversation that cannot be resumed just starts a new one. */
+export const QUIET_ERROR_CODES = ["thread_not_found"];
 
 export const initialState: ChatState = { messages: [], running: false, lastSeq: 0, ask: null, marks: {} };
 
@@ -74,6 +85,8 @@ export function upsertMessage(messages: ChatMessage[], message: WireMessage): Ch
   if (clientId) next.clientId = clientId;
   const i = indexOfMessage(messages, message.id, clientId);
   if (i < 0) return [...messages, next];
+  // An update that says nothing about feedback keeps what the message had.
+  if (!("feedback" in message) && messages[i].feedback) next.feedback = messages[i].feedback;
   const copy = messages.slice();
   copy[i] = next;
   return copy;
@@ -159,7 +172,7 @@ export function receive<K extends ServerEventName>(state: ChatState, name: K, pa
       const e = payload as ServerEvents["error"];
       // A refused client_message is already shown on the message itself (from its ack);
       // a refused call_fn_result concerns the page, not the user.
-      if (e.event && QUIET_ERROR_EVENTS.includes(e.event)) break;
+      if ((e.event && QUIET_ERROR_EVENTS.includes(e.event)) || QUIET_ERROR_CODES.includes(e.code)) break;
       messages = [
         ...messages,
         {
@@ -181,6 +194,23 @@ export function receive<K extends ServerEventName>(state: ChatState, name: K, pa
 
 function mark(marks: Record<string, MessageMark>, id: string, patch: MessageMark): Record<string, MessageMark> {
   return { ...marks, [id]: { ...marks[id], ...patch } };
+}
+
+/** The feedback shown for a message: given here, or stored with it. */
+export function feedbackOf(state: ChatState, id: string): WireFeedback | null {
+  const m = state.marks[id];
+  if (m && m.feedback !== undefined) return m.feedback;
+  return state.messages.find((x) => x.id === id)?.feedback ?? null;
+}
+
+/** Show feedback (and the comment box's state) for message `id` at once, before the ack. */
+export function setFeedback(state: ChatState, id: string, feedback: WireFeedback | null, commentOpen: boolean): ChatState {
+  return { ...state, marks: mark(state.marks, id, { feedback, commentOpen, feedbackError: undefined }) };
+}
+
+/** The server refused feedback: show `previous` again, and why. */
+export function failFeedback(state: ChatState, id: string, previous: WireFeedback | null, error: string): ChatState {
+  return { ...state, marks: mark(state.marks, id, { feedback: previous, commentOpen: false, feedbackError: error }) };
 }
 
 /** The user clicked one of the actions under message `id`: its buttons wait for the ack. */

@@ -10,6 +10,7 @@ import {
   type Ack,
   type ClientMessage,
   type ClientMessageAck,
+  type ErrorBody,
   type HandshakeAuth,
   type ServerEventName,
   type ServerEvents,
@@ -22,7 +23,8 @@ export type ConnectionStatus =
   | "connecting" // first connection in progress
   | "connected" // session established
   | "reconnecting" // connection lost, retrying automatically
-  | "failed"; // refused or unreachable; needs retry()
+  | "failed" // refused or unreachable; needs retry()
+  | "unauthenticated"; // refused as not signed in: no retries until remounted
 
 export interface TransportOptions {
   server: string;
@@ -110,9 +112,17 @@ export class Transport {
     void this.loadSettingsAndConnect();
   }
 
+  /**
+   * Resume this stored conversation on the first connect (before any session). A
+   * thread the server does not find for this user starts a new one instead.
+   */
+  resumeThread(threadId: string): void {
+    if (!this.sessionId && !this.threadId) this.threadId = threadId;
+  }
+
   /** After a refusal or an unreachable server: try again now. */
   retry(): void {
-    if (this.closed) return;
+    if (this.closed || this.status === "unauthenticated") return;
     clearTimeout(this.timer);
     if (!this.settings || !this.socket) {
       this.setStatus(this.everConnected ? "reconnecting" : "connecting");
@@ -148,15 +158,19 @@ export class Transport {
    * `ok: false` when not connected or when no ack arrives in time. Never queued: a
    * click made offline would otherwise land much later, out of its context.
    */
-  request(event: string, payload: unknown, timeoutMs = REQUEST_ACK_TIMEOUT_MS): Promise<Ack> {
+  request<T extends { ok: boolean } = Ack>(
+    event: string,
+    payload: unknown,
+    timeoutMs = REQUEST_ACK_TIMEOUT_MS,
+  ): Promise<T | { ok: false; error: ErrorBody }> {
     const socket = this.socket;
     if (!this.ready || !socket) {
       return Promise.resolve({ ok: false, error: { code: "not_connected", message: "Not connected to the assistant." } });
     }
     return new Promise((resolve) => {
-      socket.timeout(timeoutMs).emit(event, payload, (err: Error | null, ack: Ack) => {
+      socket.timeout(timeoutMs).emit(event, payload, (err: Error | null, ack: T) => {
         if (err) resolve({ ok: false, error: { code: "no_answer", message: "The assistant did not answer." } });
-        else resolve(ack && typeof ack === "object" ? ack : { ok: true });
+        else resolve(ack && typeof ack === "object" ? ack : ({ ok: true } as T));
       });
     });
   }
@@ -277,7 +291,11 @@ export class Transport {
     });
 
     for (const name of SERVER_EVENTS) {
-      socket.on(name, (payload: ServerEvents[typeof name]) => this.handlers.onEvent(name, payload));
+      // Not before `session` (the server sends nothing earlier), nor once a new chat has
+      // been asked for: a late event of the ending session must not land in the new one.
+      socket.on(name, (payload: ServerEvents[typeof name]) => {
+        if (this.ready) this.handlers.onEvent(name, payload);
+      });
     }
 
     socket.on("disconnect", (reason) => {
@@ -293,6 +311,10 @@ export class Transport {
       if (socket.active) {
         // Network trouble: socket.io retries by itself.
         this.setStatus(this.everConnected ? "reconnecting" : "connecting", err.message);
+      } else if (/^not_authenticated\b/.test(err.message || "")) {
+        // No identity (logged out, or the token expired): retrying cannot help.
+        this.ready = false;
+        this.setStatus("unauthenticated", err.message);
       } else {
         // Refused by the server (e.g. "not signed in"): no automatic retry.
         this.setStatus("failed", err.message || "Connection refused");

@@ -30,6 +30,14 @@ export class FakeServer {
   received: Received[] = [];
   handshakes: any[] = [];
   requiredToken: string | null = null;
+  /** The refusal's message when the token is missing or wrong. */
+  refusal = "not signed in";
+  /** What /copilot/settings says the server offers. */
+  features = { history: false, feedback: false };
+  /** Stored conversations a handshake's threadId can resume (with `features.history`). */
+  threads = new Map<string, { name: string | null; updatedAt: string; messages: any[] }>();
+  /** Answers `feedback` (the ack); by default `{ok: true}`. */
+  onFeedback: (s: Session, payload: any) => unknown = () => ({ ok: true });
   /** Replay this many already-seen events too, to exercise client-side de-duplication. */
   replayOverlap = 0;
   onMessage: (s: Session, m: any) => void = () => {};
@@ -50,6 +58,7 @@ export class FakeServer {
             protocol: 1,
             socket: { path: "ws/socket.io", namespace: "/copilot", transports: ["websocket"] },
             auth: { required: this.requiredToken !== null },
+            features: this.features,
             ui: { name: "Helper", title: "Shop helper" },
           }),
         );
@@ -64,7 +73,7 @@ export class FakeServer {
     nsp.use((socket, next) => {
       const auth = socket.handshake.auth || {};
       this.handshakes.push(auth);
-      if (this.requiredToken !== null && auth.accessToken !== this.requiredToken) return next(new Error("not signed in"));
+      if (this.requiredToken !== null && auth.accessToken !== this.requiredToken) return next(new Error(this.refusal));
       next();
     });
     nsp.on("connection", (socket) => this.onConnection(socket));
@@ -87,7 +96,7 @@ export class FakeServer {
     if (s.socket && s.socket.connected) s.socket.emit(event, data);
   }
 
-  message(s: Session, content: string, extra: Record<string, unknown> = {}) {
+  message(s: Pick<Session, "threadId">, content: string, extra: Record<string, unknown> = {}) {
     return {
       id: `m${this.nextId++}`,
       threadId: s.threadId,
@@ -115,10 +124,30 @@ export class FakeServer {
     const auth = socket.handshake.auth || {};
     let session = auth.sessionId ? this.sessions.get(auth.sessionId) : undefined;
     const restored = Boolean(session);
+    let resumed: any[] | null = null;
+    let notFound = false;
     if (!session) {
       const id = `s${this.nextId++}`;
-      session = { id, threadId: auth.threadId || `t${this.nextId++}`, seq: 0, log: [], socket: null, seenClientIds: new Map() };
+      let threadId = auth.threadId || `t${this.nextId++}`;
+      if (auth.threadId && this.features.history) {
+        // Like the real server: only a stored thread resumes; anything else starts anew.
+        const stored = this.threads.get(auth.threadId);
+        if (stored) resumed = stored.messages;
+        else {
+          notFound = true;
+          threadId = `t${this.nextId++}`;
+        }
+      }
+      session = { id, threadId, seq: 0, log: [], socket: null, seenClientIds: new Map() };
       this.sessions.set(id, session);
+      if (resumed) for (const message of resumed) this.emit(session, "new_message", { message });
+      if (notFound) {
+        this.emit(session, "error", {
+          code: "thread_not_found",
+          message: "That conversation cannot be opened here; a new one started.",
+          event: "connect",
+        });
+      }
     }
     const s = session;
     s.socket = socket;
@@ -126,8 +155,17 @@ export class FakeServer {
 
     socket.on("ready", (payload: { lastSeq?: number }) => {
       record("ready", payload);
-      socket.emit("session", { seq: 0, sessionId: s.id, threadId: s.threadId, restored, user: { identifier: "ann", displayName: "Ann", metadata: {} } });
-      if (restored) {
+      socket.emit("session", {
+        seq: s.seq,
+        sessionId: s.id,
+        threadId: s.threadId,
+        restored,
+        user: { identifier: "ann", displayName: "Ann", metadata: {} },
+        resumedThread: resumed !== null,
+      });
+      if (!restored) {
+        for (const [event, data] of s.log) socket.emit(event, data);
+      } else {
         const from = Math.max(0, (payload?.lastSeq ?? 0) - this.replayOverlap);
         for (const [event, data] of s.log) if ((data.seq as number) > from) socket.emit(event, data);
       }
@@ -150,6 +188,23 @@ export class FakeServer {
       void Promise.resolve(this.onAction(s, payload)).then((answer) => {
         if (typeof ack === "function") ack(answer);
       });
+    });
+    socket.on("feedback", (payload: any, ack: (r: unknown) => void) => {
+      record("feedback", payload);
+      ack(this.onFeedback(s, payload));
+    });
+    socket.on("list_threads", (payload: any, ack: (r: unknown) => void) => {
+      record("list_threads", payload);
+      const all = [...this.threads.entries()].map(([id, t]) => ({ id, name: t.name, createdAt: t.updatedAt, updatedAt: t.updatedAt }));
+      const start = payload?.before ? Number(payload.before) : 0;
+      const end = start + (payload?.limit ?? 20);
+      ack({ ok: true, threads: all.slice(start, end), next: end < all.length ? String(end) : null });
+    });
+    socket.on("delete_thread", (payload: any, ack: (r: unknown) => void) => {
+      record("delete_thread", payload);
+      if (!this.threads.delete(payload?.threadId)) {
+        ack({ ok: false, error: { code: "not_found", message: "delete_thread: no such conversation." } });
+      } else ack({ ok: true });
     });
     for (const event of ["call_fn_result", "stop", "end_session"]) {
       socket.on(event, (payload: unknown, ack?: () => void) => {

@@ -60,11 +60,11 @@ describe("protocol", () => {
     await until(() => shadow().querySelector(".cp-msg[data-type=assistant_message] strong")?.textContent === "Hello", "reply");
     expect(clientMessages()).toHaveLength(1);
     expect(server.handshakes[0]).toMatchObject({ clientType: "copilot", accessToken: "tok-1", language: "fr-FR" });
-    // One user message (optimistic + echo merged), shown as typed, by the signed-in user.
+    // One user message (optimistic + echo merged), shown as typed, as "You" (the echo says "Ann").
     const users = shadow().querySelectorAll(".cp-msg[data-type=user_message]");
     expect(users).toHaveLength(1);
     expect(users[0].querySelector(".cp-bubble")!.textContent).toBe("hi **there**");
-    expect(users[0].querySelector(".cp-author")!.textContent).toBe("Ann");
+    expect(users[0].querySelector(".cp-author")!.textContent).toBe("You");
     expect(shadow().querySelector(".cp-msg[data-type=assistant_message] .cp-author")!.textContent).toBe("Helper");
     await until(() => shadow().querySelector(".cp-typing") === null, "typing indicator gone");
     const live = shadow().querySelector("[aria-live=polite]")!;

@@ -7,6 +7,7 @@ interface Props {
   controller: Controller;
   state: ViewState;
   inputRef: Ref<HTMLTextAreaElement>;
+  hidden?: boolean;
 }
 
 function autosize(el: HTMLTextAreaElement) {
@@ -25,7 +26,7 @@ function gist(markdown: string): string {
  * While the assistant asks for text, the next message answers it (the placeholder says
  * so); while it asks the user to pick an action, typing is off until a button is used.
  */
-export function Composer({ controller, state, inputRef }: Props) {
+export function Composer({ controller, state, inputRef, hidden }: Props) {
   const [text, setText] = useState("");
   const ask = state.chat.ask;
   const locked = ask?.kind === "action";
@@ -47,6 +48,7 @@ export function Composer({ controller, state, inputRef }: Props) {
   return (
     <form
       class="cp-composer"
+      hidden={hidden}
       data-ask={ask ? ask.kind : undefined}
       onSubmit={(e) => {
         e.preventDefault();

@@ -1,8 +1,9 @@
 import { Component } from "preact";
-import { useLayoutEffect, useRef } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Controller, ViewState } from "../controller";
-import type { WireAction } from "../protocol";
+import type { FeedbackValue, WireAction, WireFeedback } from "../protocol";
 import { visibleMessages, type ChatMessage, type MessageMark } from "../store";
+import { ThumbIcon } from "./icons";
 import { MarkdownBlock } from "./Markdown";
 
 interface ItemProps {
@@ -11,7 +12,9 @@ interface ItemProps {
   mark: MessageMark | undefined;
   /** This message is the question of the running ask. */
   asking: boolean;
-  onAction: (messageId: string, action: WireAction) => void;
+  /** The server stores feedback: complete assistant replies get thumbs. */
+  feedbackOn: boolean;
+  controller: Controller;
 }
 
 function validActions(m: ChatMessage): WireAction[] {
@@ -19,17 +22,104 @@ function validActions(m: ChatMessage): WireAction[] {
   return m.actions.filter((a): a is WireAction => !!a && typeof a === "object" && typeof a.id === "string");
 }
 
+/** A reply that can be rated: complete, from the server, not an error. */
+function rateable(m: ChatMessage): boolean {
+  return m.type === "assistant_message" && !m.streaming && !m.isError && !m.pending && !m.id.startsWith("local-");
+}
+
+/** The optional comment after a thumb: Enter sends, Escape (or Skip) closes it. */
+function CommentForm({ onSend, onClose }: { onSend: (text: string) => void; onClose: () => void }) {
+  const [text, setText] = useState("");
+  const ref = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    ref.current?.focus();
+  }, []);
+  return (
+    <form
+      class="cp-comment"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSend(text);
+      }}
+    >
+      <textarea
+        ref={ref}
+        rows={2}
+        maxLength={2000}
+        aria-label="Comment (optional)"
+        placeholder="Tell us more (optional)"
+        value={text}
+        onInput={(e) => setText(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+            e.preventDefault();
+            onSend(text);
+          } else if (e.key === "Escape") {
+            e.preventDefault();
+            e.stopPropagation(); // closes the box, not the panel
+            onClose();
+          }
+        }}
+      />
+      <div class="cp-comment-buttons">
+        <button type="button" class="cp-plain" onClick={onClose}>
+          Skip
+        </button>
+        <button type="submit" class="cp-primary" disabled={!text.trim()}>
+          Send
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function Feedback({ id, feedback, mark, controller }: { id: string; feedback: WireFeedback | null; mark?: MessageMark; controller: Controller }) {
+  const thumb = (value: FeedbackValue, label: string) => (
+    <button
+      type="button"
+      class={value ? "cp-thumb" : "cp-thumb cp-down"}
+      aria-label={label}
+      title={label}
+      aria-pressed={feedback?.value === value ? "true" : "false"}
+      onClick={() => controller.rate(id, value)}
+    >
+      <ThumbIcon />
+    </button>
+  );
+  return (
+    <div class="cp-feedback">
+      <div class="cp-thumbs" role="group" aria-label="Rate this answer">
+        {thumb(1, "Helpful")}
+        {thumb(0, "Not helpful")}
+        {feedback?.comment && !mark?.commentOpen && <span class="cp-comment-text">“{feedback.comment}”</span>}
+      </div>
+      {mark?.commentOpen && feedback && (
+        <CommentForm onSend={(text) => controller.comment(id, text)} onClose={() => controller.closeComment(id)} />
+      )}
+      {mark?.feedbackError && <div class="cp-failed">{mark.feedbackError}</div>}
+    </div>
+  );
+}
+
 /** One message. Re-renders only when its own message, mark or ask status changed. */
 class MessageItem extends Component<ItemProps> {
   shouldComponentUpdate(next: ItemProps): boolean {
     const p = this.props;
-    return next.message !== p.message || next.assistantName !== p.assistantName || next.mark !== p.mark || next.asking !== p.asking;
+    return (
+      next.message !== p.message ||
+      next.assistantName !== p.assistantName ||
+      next.mark !== p.mark ||
+      next.asking !== p.asking ||
+      next.feedbackOn !== p.feedbackOn
+    );
   }
 
-  render({ message: m, assistantName, mark, asking, onAction }: ItemProps) {
+  render({ message: m, assistantName, mark, asking, feedbackOn, controller }: ItemProps) {
     const isUser = m.type === "user_message";
-    const author = m.author || (m.isError ? "Error" : isUser ? "You" : assistantName);
+    // The user's own messages are "You" (the server's echo names them "User" or the login).
+    const author = isUser ? "You" : m.author || (m.isError ? "Error" : assistantName);
     const actions = validActions(m);
+    const feedback = mark && mark.feedback !== undefined ? mark.feedback : m.feedback || null;
     return (
       <div
         class="cp-msg"
@@ -52,7 +142,7 @@ class MessageItem extends Component<ItemProps> {
                 class="cp-action"
                 title={a.tooltip || undefined}
                 disabled={!!mark?.actionPending}
-                onClick={() => onAction(m.id, a)}
+                onClick={() => controller.runAction(m.id, a)}
               >
                 {String(a.label || a.name || "")}
               </button>
@@ -62,13 +152,14 @@ class MessageItem extends Component<ItemProps> {
         {m.failed && <div class="cp-failed">Not sent: {m.failed}</div>}
         {mark?.actionError && <div class="cp-failed">{mark.actionError}</div>}
         {mark?.note && <div class="cp-note">{mark.note}</div>}
+        {feedbackOn && rateable(m) && <Feedback id={m.id} feedback={feedback} mark={mark} controller={controller} />}
       </div>
     );
   }
 }
 
 /** The conversation. Sticks to the bottom while the user has not scrolled up. */
-export function MessageList({ controller, state }: { controller: Controller; state: ViewState }) {
+export function MessageList({ controller, state, hidden }: { controller: Controller; state: ViewState; hidden?: boolean }) {
   const ref = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   useLayoutEffect(() => {
@@ -77,15 +168,23 @@ export function MessageList({ controller, state }: { controller: Controller; sta
   });
   const onScroll = () => {
     const el = ref.current;
-    if (el) stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
+    if (el && !hidden) stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
   };
   const messages = visibleMessages(state.chat);
   const { running, ask, marks } = state.chat;
-  const onAction = (messageId: string, action: WireAction) => controller.runAction(messageId, action);
   return (
     // role=log would announce every streamed token; replies are announced once, when
     // complete, by the panel's single polite live region instead.
-    <div class="cp-messages" ref={ref} role="log" aria-live="off" aria-label="Conversation" tabIndex={0} onScroll={onScroll}>
+    <div
+      class="cp-messages"
+      ref={ref}
+      role="log"
+      aria-live="off"
+      aria-label="Conversation"
+      tabIndex={0}
+      hidden={hidden}
+      onScroll={onScroll}
+    >
       {messages.length === 0 && !running && <p class="cp-empty">How can I help?</p>}
       {messages.map((m) => (
         <MessageItem
@@ -94,7 +193,8 @@ export function MessageList({ controller, state }: { controller: Controller; sta
           assistantName={state.assistantName}
           mark={marks[m.id]}
           asking={!!ask && ask.messageId === m.id}
-          onAction={onAction}
+          feedbackOn={state.features.feedback}
+          controller={controller}
         />
       ))}
       {running && !ask && (

@@ -1,7 +1,8 @@
 import { useEffect, useRef } from "preact/hooks";
 import type { Controller, ViewState } from "../controller";
 import { Composer } from "./Composer";
-import { CloseIcon, CollapseIcon, ExpandIcon, PlusIcon } from "./icons";
+import { History } from "./History";
+import { CloseIcon, CollapseIcon, ExpandIcon, HistoryIcon, PlusIcon } from "./icons";
 import { MessageList } from "./MessageList";
 
 function Banner({ controller, state }: { controller: Controller; state: ViewState }) {
@@ -24,7 +25,17 @@ function Banner({ controller, state }: { controller: Controller; state: ViewStat
   return null;
 }
 
-/** The chat panel: header, connection banner, conversation, composer. */
+/** Refused as not signed in: said plainly, with nothing to retry. */
+function SignedOut() {
+  return (
+    <div class="cp-signin" role="status">
+      <p class="cp-signin-title">You're not signed in.</p>
+      <p>Sign in to this site to chat with the assistant.</p>
+    </div>
+  );
+}
+
+/** The chat panel: header, connection banner, conversation (or past ones), composer. */
 export function Panel({ controller, state }: { controller: Controller; state: ViewState }) {
   const input = useRef<HTMLTextAreaElement>(null);
   const firstRun = useRef(true);
@@ -33,6 +44,14 @@ export function Panel({ controller, state }: { controller: Controller; state: Vi
     if (state.open && !firstRun.current && input.current) input.current.focus();
     firstRun.current = false;
   }, [state.open]);
+  const signedOut = state.status === "unauthenticated";
+  const showHistory = state.view === "history" && !signedOut;
+  const wasHistory = useRef(false);
+  useEffect(() => {
+    // Back from the list: the composer, as when the panel opens.
+    if (!showHistory && wasHistory.current && input.current) input.current.focus();
+    wasHistory.current = showHistory;
+  }, [showHistory]);
 
   const close = () => {
     controller.close();
@@ -41,7 +60,9 @@ export function Panel({ controller, state }: { controller: Controller; state: Vi
   const onKey = (e: KeyboardEvent) => {
     if (e.key === "Escape" && !e.isComposing) {
       e.preventDefault();
-      close();
+      // Escape leaves the list of conversations first, then closes the panel.
+      if (showHistory) controller.hideHistory();
+      else close();
     }
     // Keep the page's keyboard shortcuts from firing while the user types here.
     e.stopPropagation();
@@ -62,9 +83,32 @@ export function Panel({ controller, state }: { controller: Controller; state: Vi
         <h2 id="cp-title" class="cp-title">
           {state.title}
         </h2>
-        <button type="button" class="cp-icon-btn" aria-label="New chat" title="New chat" onClick={() => controller.newChat()}>
-          <PlusIcon />
-        </button>
+        {state.features.history && !signedOut && (
+          <button
+            type="button"
+            class="cp-icon-btn cp-history-btn"
+            aria-label="Conversations"
+            title="Conversations"
+            aria-pressed={showHistory ? "true" : "false"}
+            onClick={() => (showHistory ? controller.hideHistory() : controller.showHistory())}
+          >
+            <HistoryIcon />
+          </button>
+        )}
+        {!signedOut && (
+          <button
+            type="button"
+            class="cp-icon-btn"
+            aria-label="New chat"
+            title="New chat"
+            onClick={() => {
+              controller.hideHistory();
+              controller.newChat();
+            }}
+          >
+            <PlusIcon />
+          </button>
+        )}
         <button
           type="button"
           class="cp-icon-btn cp-expand"
@@ -80,8 +124,16 @@ export function Panel({ controller, state }: { controller: Controller; state: Vi
         </button>
       </header>
       <Banner controller={controller} state={state} />
-      <MessageList controller={controller} state={state} />
-      <Composer controller={controller} state={state} inputRef={input} />
+      {signedOut ? (
+        <SignedOut />
+      ) : (
+        <>
+          {showHistory && <History controller={controller} state={state} />}
+          {/* Kept (hidden) under the list: the draft and the scroll position survive. */}
+          <MessageList controller={controller} state={state} hidden={showHistory} />
+          <Composer controller={controller} state={state} inputRef={input} hidden={showHistory} />
+        </>
+      )}
     </div>
   );
 }
