@@ -6,9 +6,15 @@ What the user types decides what the handler does:
   replies with the result; ``lookup <item>`` / ``explode`` call functions of host.html.
 - ``xss``: replies with Markdown full of script-injection attempts.
 - ``ask``: asks for the user's name; ``confirm``: asks with two action buttons.
+- ``never``: calls ``never`` with a 1 s timeout (host.html's listener never answers it);
+  ``absent``: calls a function no page listens for (the default 5 s timeout).
+- ``buttons``: a message with an action button (not an ask); a click runs the
+  ``paint`` action callback.
+- ``long``: a slow stream of 200 tokens (10 s), to be stopped; ``on_stop`` is recorded
+  and says so in the chat.
 - anything else: a streamed reply, token by token.
 
-System messages are recorded in ``app.extensions["browser_test"]`` (and shown nowhere).
+System messages and stops are recorded in ``app.extensions["browser_test"]``.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from flask_copilot import (
     Copilot,
     CopilotFunction,
     CopilotFunctionError,
+    CopilotFunctionTimeout,
     Message,
     user_session,
 )
@@ -48,6 +55,7 @@ Here is <img src=x onerror="window.__pwned='img'"> an image.
 """
 
 STREAMED_WORDS = ["Streaming ", "a ", "reply, ", "**word** ", "by ", "word."]
+LONG_TOKENS = 200
 
 
 @dataclass
@@ -55,6 +63,7 @@ class Recorder:
     """What the handlers saw, for the tests to assert on (they share the process)."""
 
     system_messages: list[str] = field(default_factory=list)
+    stops: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_system(self, content: str) -> None:
@@ -102,6 +111,26 @@ def create_app() -> Flask:
             Message(XSS_REPLY).send()
         elif text == "context":
             Message(f"Context: {user_session.get('context')}").send()
+        elif text == "never":
+            started = time.monotonic()
+            try:
+                CopilotFunction("never").call(timeout=1)
+            except CopilotFunctionTimeout as exc:
+                Message(f"Timed out after {time.monotonic() - started:.0f} s: {exc}").send()
+        elif text == "absent":
+            try:
+                CopilotFunction("absent").call()
+            except CopilotFunctionError as exc:
+                Message(f"Failed: {exc}").send()
+        elif text == "buttons":
+            paint = Action("paint", {"colour": "green"}, "Green")
+            Message("Pick a colour.", actions=[paint]).send()
+        elif text == "long":
+            reply = Message("")
+            for i in range(LONG_TOKENS):
+                reply.stream_token(f"t{i} ")
+                time.sleep(0.05)
+            reply.send()
         elif text == "ask":
             reply = AskUserMessage("What is your **name**?", timeout=10).send()
             Message(f"Hello, {reply['output'] if reply else 'nobody'}!").send()
@@ -115,5 +144,15 @@ def create_app() -> Flask:
                 reply.stream_token(word)
                 time.sleep(0.04)  # slow enough for the browser to see each token land
             reply.send()
+
+    @copilot.action_callback("paint")
+    def paint(action: Action) -> None:
+        Message(f"Painted it {action.payload['colour']}.").send()
+
+    @copilot.on_stop
+    def stopped() -> None:
+        with recorder.lock:
+            recorder.stops += 1
+        Message("Stopped at your request.").send()
 
     return app
