@@ -292,6 +292,7 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
             logger.exception("could not load thread %s", thread.id)
             return False
         session.resumed_thread = True
+        session.unstored = None  # the conversation is stored already
         shown = []
         for record in records:
             if record.type not in MESSAGE_TYPES:

@@ -13,10 +13,13 @@ import json
 import logging
 from typing import Any
 
-from .session import BaseSession
+from .session import BaseSession, ChatSession
 from .store import MessageRecord, Store, StoreError
 
 logger = logging.getLogger("flask_copilot")
+
+#: Writes a chat holds back before the user's first message (a greeting, page context).
+MAX_HELD_BACK = 100
 
 #: Events that change what the user sees, and so what is stored.
 #: (``stream_start`` is not: a stream is written once, when it is finished.)
@@ -30,6 +33,18 @@ class Persister:
     def __call__(self, session: BaseSession, event: str, payload: dict[str, Any]) -> None:
         if session.thread_id is None:
             return
+        if isinstance(session, ChatSession) and session.unstored is not None:
+            if not _is_user_message(event, payload):
+                if len(session.unstored) < MAX_HELD_BACK:
+                    session.unstored.append((event, payload))
+                return
+            held, session.unstored = session.unstored, None
+            for held_event, held_payload in held:
+                self._write(session, held_event, held_payload)
+        self._write(session, event, payload)
+
+    def _write(self, session: BaseSession, event: str, payload: dict[str, Any]) -> None:
+        assert session.thread_id is not None
         owner = session.user.identifier if session.user else None
         try:
             if event in _MESSAGE_EVENTS:
@@ -59,6 +74,10 @@ class Persister:
                 self.store.upsert_message(session.thread_id, record, owner=owner)
         except StoreError:
             logger.exception("could not persist %s of session %s", event, session.id)
+
+
+def _is_user_message(event: str, payload: dict[str, Any]) -> bool:
+    return event == "new_message" and payload["message"]["type"] == "user_message"
 
 
 def _jsonable(value: Any) -> Any:

@@ -193,6 +193,9 @@ class ChatSession(BaseSession):
         self.ended = False
         #: The session continues a stored conversation (the handshake's threadId).
         self.resumed_thread = False
+        #: Writes held back until the user's first message: a chat nobody wrote in
+        #: (just a greeting) is not stored as a conversation. None once it is stored.
+        self.unstored: list[tuple[str, dict[str, Any]]] | None = []
         self._waits: dict[str, PendingWait] = {}
         self._actions: OrderedDict[str, SentAction] = OrderedDict()
 

@@ -66,6 +66,17 @@ def test_messages_are_stored_as_they_are_shown(app: Flask, server: str) -> None:
     assert thread is not None and thread.name == "plan my trip"
 
 
+def test_a_chat_nobody_wrote_in_is_not_stored(app: Flask, server: str) -> None:
+    with client(server, "fred") as fred:
+        thread_id = fred.session_info["threadId"]  # type: ignore[index]
+        fred.wait_for("new_message")  # the greeting
+        fred.send("page context", type="system_message")
+        fred.wait_for("new_message", lambda p: p["message"]["content"] == "Noted: page context")
+    assert store_of(app).get_thread(thread_id, owner="fred") is None
+    with client(server, "fred") as fred:
+        assert fred.call("list_threads", {})["threads"] == []
+
+
 def test_a_crash_never_loses_what_the_user_typed(app: Flask, server: str) -> None:
     with client(server, "alice") as alice:
         reply = alice.chat("crash")

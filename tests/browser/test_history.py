@@ -133,16 +133,22 @@ def test_a_conversation_and_its_feedback_survive_a_restart(make_page: Any, tmp_p
         expect(part(page, ".cp-thread[aria-current=true]")).to_have_count(1)
         expect(part(page, ".cp-thread time")).to_have_text("just now")
 
-        # New chat: an empty conversation (the assistant's greeting only).
+        # New chat: an empty conversation (the assistant's greeting only), which is not
+        # listed until the user writes in it.
         part(page, ".cp-history-head").get_by_role("button", name="New chat").click()
         expect(part(page, ".cp-msg .cp-bubble")).to_have_text([GREETING])
         new_thread = page.evaluate("window.getCopilotThreadId()")
         assert new_thread not in (None, thread_id)
+        part(page, '.cp-header [aria-label="Conversations"]').click()
+        expect(threads(page)).to_have_text(["remember the milk"])
+        page.keyboard.press("Escape")  # back to the new chat
+        send(page, "buy bread")
+        expect(last_reply(page).locator(".cp-bubble")).to_have_text("Noted for ann: buy bread")
 
         # Open the old one from the list: shown again, feedback included.
         part(page, '.cp-header [aria-label="Conversations"]').click()
         expect(threads(page)).to_have_count(2)
-        assert sorted(threads(page).all_text_contents()) == ["Untitled", "remember the milk"]
+        assert sorted(threads(page).all_text_contents()) == ["buy bread", "remember the milk"]
         part(page, ".cp-thread-open").filter(has_text="remember the milk").click()
         expect(last_reply(page).locator(".cp-bubble")).to_have_text(
             "Noted for ann: remember the milk"
@@ -155,8 +161,8 @@ def test_a_conversation_and_its_feedback_survive_a_restart(make_page: Any, tmp_p
         # Delete the other one: asked to confirm, then gone from the list, for good.
         part(page, '.cp-header [aria-label="Conversations"]').click()
         expect(threads(page)).to_have_count(2)
-        part(page, '[aria-label="Delete “Untitled”"]').click()
-        expect(part(page, ".cp-confirm")).to_contain_text("Delete “Untitled”?")
+        part(page, '[aria-label="Delete “buy bread”"]').click()
+        expect(part(page, ".cp-confirm")).to_contain_text("Delete “buy bread”?")
         part(page, ".cp-confirm").get_by_role("button", name="Delete").click()
         expect(threads(page)).to_have_text(["remember the milk"])
         expect(part(page, "#cp-history-title")).to_be_focused()  # not lost with the item
