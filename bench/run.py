@@ -480,7 +480,8 @@ def render(run: Run, elapsed: float) -> str:
         "(ack, echo, task_start, reply, end) and nothing else, so ours ÷ floor-5 is our "
         "code's own cost and floor-5 ÷ floor the protocol's shape. +store: ours with the "
         "default `COPILOT_DATABASE_URL` (a SQLite file; every other row runs with "
-        "persistence off, as the floor stores nothing). Server CPU per message = the "
+        "persistence off, as the floor stores nothing); +store ÷ ours is the overhead "
+        "persistence adds to a round trip, in the same run. Server CPU per message = the "
         "worker's CPU time (/proc) ÷ replies: the steadiest number here when other work "
         "shares the machine. CPU % = of one core, during the slices.",
         "",
@@ -494,6 +495,8 @@ def render(run: Run, elapsed: float) -> str:
         "ours ÷ floor-5 thr",
         "+store ms",
         "+store msg/s",
+        "+store ÷ ours p50",
+        "+store ÷ ours thr",
         "srv CPU µs/msg +store · ours · floor-5 · floor",
         "srv CPU +store · ours · floor-5 · floor",
         "client CPU +store · ours · floor-5 · floor",
@@ -517,6 +520,8 @@ def render(run: Run, elapsed: float) -> str:
                 fx(ratio(o["rate"], f5["rate"])),
                 trio(st["latency"]),
                 f"{st['rate']:.0f}",
+                fx(ratio(st["latency"]["p50"], o["latency"]["p50"])),
+                fx(ratio(st["rate"], o["rate"])),
                 " · ".join(us(x["server_cpu_per_request"]) for x in every),
                 " · ".join(pct(x["server_cpu"]) for x in every),
                 " · ".join(pct(x["client_cpu"]) for x in every),
