@@ -6,13 +6,14 @@ import logging
 import os
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from flask import Flask
 from flask_socketio import SocketIO
 
 from .cluster import open_cluster
-from .config import ConfigError, load_config
+from .config import ConfigError, CopilotConfig, load_config
 from .errors import SessionNotFound
 from .hooks import HookRegistry
 from .identity_views import copilot_widget, make_identity_blueprint, refuse_foreign_origin
@@ -96,7 +97,7 @@ class Copilot:
                     f"COPILOT_ASYNC_MODE is {config.async_mode!r} but the SocketIO you "
                     f"passed runs in {socketio.async_mode!r} mode."
                 )
-            config = _with_mode(config, socketio.async_mode)
+            config = replace(config, async_mode=socketio.async_mode)
         runtime = Runtime(socketio, config.async_mode)
         cluster = open_cluster(config.message_queue, namespace, ttl=30)
         try:
@@ -205,7 +206,7 @@ def _session_not_found(error: SessionNotFound) -> Any:
     return {"error": "session_not_found", "message": str(error)}, 404
 
 
-def _sticky_cookie(config: Any, prefix: str) -> dict[str, Any] | None:
+def _sticky_cookie(config: CopilotConfig, prefix: str) -> dict[str, Any] | None:
     """Engine.IO's session cookie, for load balancers that pin polling clients to one
     worker. Only with polling (websocket-only clients need no stickiness). SameSite
     from ``COPILOT_COOKIE_SAMESITE``; ``none`` implies ``Secure``, as browsers demand."""
@@ -221,12 +222,6 @@ def _sticky_cookie(config: Any, prefix: str) -> dict[str, Any] | None:
     if samesite == "None":
         cookie["secure"] = True  # engine.io writes only true flags
     return cookie
-
-
-def _with_mode(config: Any, async_mode: str) -> Any:
-    from dataclasses import replace
-
-    return replace(config, async_mode=async_mode)
 
 
 def _engineio_path(socketio: SocketIO) -> str:
