@@ -7,10 +7,8 @@ That keeps them cheap enough to run inline, in arrival order.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 from flask import request
@@ -19,39 +17,20 @@ from marshmallow import ValidationError
 
 from .auth import InvalidToken, decode_token, load_identity
 from .cluster import SessionRecord
+from .events import client_event, describe_errors
+from .history_events import HistoryEvents
 from .interaction import Action
 from .messages import Message
 from .origins import is_same_origin
-from .schemas import CLIENT_EVENTS, MESSAGE_TYPES, HandshakeAuth
+from .schemas import CLIENT_EVENTS, HandshakeAuth
 from .session import ChatSession, new_id
 from .state import CopilotState
-from .store import NotFound, Store, StoreError, ThreadRecord
+from .store import StoreError
 from .user import User
 
 logger = logging.getLogger("flask_copilot")
 
-ErrorReply = dict[str, Any]
-# One instance per schema: building one per event cost ~10% of a message's server CPU
-# (bench/, py-spy); marshmallow schemas keep no state between loads.
-_CLIENT_SCHEMAS = {name: spec.schema() for name, spec in CLIENT_EVENTS.items()}
 _HANDSHAKE = HandshakeAuth()
-NO_SESSION: ErrorReply = {
-    "ok": False,
-    "error": {"code": "no_session", "message": "This socket's session has ended."},
-}
-
-
-def describe_errors(messages: Any, prefix: str = "") -> str:
-    """Flatten marshmallow's nested error dict into ``field: problem; …``."""
-    if isinstance(messages, dict):
-        parts = []
-        for key, value in messages.items():
-            name = key if key != "_schema" else ""
-            path = f"{prefix}.{name}" if prefix and name else (name or prefix)
-            parts.append(describe_errors(value, path))
-        return "; ".join(part for part in parts if part)
-    text = " ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
-    return f"{prefix}: {text}" if prefix else text
 
 
 class SocketIOTransport:
@@ -67,49 +46,7 @@ class SocketIOTransport:
         )
 
 
-class _Refused(Exception):
-    """A client event was refused; ``reply`` is its acknowledgement."""
-
-    def __init__(self, reply: ErrorReply) -> None:
-        super().__init__(reply["error"]["message"])
-        self.reply = reply
-
-
-EventMethod = Callable[[Any, ChatSession, dict[str, Any]], Any]
-
-
-def client_event(name: str) -> Callable[[EventMethod], Callable[..., Any]]:
-    """Wrap an ``on_<event>`` method: find the socket's session, validate the payload
-    against the event's schema, and answer refusals; the method gets both."""
-
-    def decorate(method: EventMethod) -> Callable[..., Any]:
-        @functools.wraps(method)
-        def handler(self: CopilotNamespace, data: Any = None, *extra: Any) -> Any:
-            session = self._session()
-            if session is None:
-                return NO_SESSION
-            try:
-                if extra:
-                    raise _Refused(
-                        self._refuse(
-                            session, name, "invalid_event", f"{name}: send one payload object."
-                        )
-                    )
-                return method(self, session, self._load(session, name, data))
-            except _Refused as refused:
-                return refused.reply
-            except StoreError:
-                logger.exception("store failure while handling %s", name)
-                return self._refuse(
-                    session, name, "store_unavailable", "Saved conversations are unavailable now."
-                )
-
-        return handler
-
-    return decorate
-
-
-class CopilotNamespace(Namespace):  # type: ignore[misc]
+class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
     def __init__(self, state: CopilotState) -> None:
         super().__init__(state.namespace)
         self.state = state
@@ -127,45 +64,6 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
         if session is not None:
             return self._refuse(session, event, "unknown_event", f"Unknown event {event!r}.")
         return None
-
-    def _load(self, session: ChatSession, event: str, data: Any) -> dict[str, Any]:
-        """``data`` validated against the event's schema; raises :class:`_Refused`."""
-        if data is None:
-            data = {}
-        if not isinstance(data, dict):
-            raise _Refused(
-                self._refuse(
-                    session, event, "invalid_event", f"{event}: the payload must be an object."
-                )
-            )
-        try:
-            loaded: dict[str, Any] = _CLIENT_SCHEMAS[event].load(data)
-        except ValidationError as exc:
-            raise _Refused(
-                self._refuse(
-                    session,
-                    event,
-                    "invalid_event",
-                    f"{event}: {describe_errors(exc.messages)}",
-                    fields=exc.messages,
-                )
-            ) from None
-        return loaded
-
-    def _refuse(
-        self,
-        session: ChatSession,
-        event: str,
-        code: str,
-        message: str,
-        fields: Any = None,
-    ) -> ErrorReply:
-        logger.info("refused %s from session %s: %s", event, session.id, message)
-        session.emit("error", {"code": code, "message": message, "event": event, "fields": fields})
-        return {"ok": False, "error": {"code": code, "message": message}}
-
-    def _session(self) -> ChatSession | None:
-        return self.state.registry.by_sid(request.sid)  # type: ignore[attr-defined]
 
     # --- connection ----------------------------------------------------------------
 
@@ -268,55 +166,6 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
                 )
             session.submit(self.state.runner.job(session, "on_chat_start"), force=True)
         return session, False
-
-    def _thread_to_resume(self, thread_id: str | None, user: User | None) -> ThreadRecord | None:
-        """The stored thread the handshake asks for, if it is this user's own."""
-        persister = self.state.persister
-        if not thread_id or persister is None or user is None:
-            return None
-        try:
-            return persister.store.get_thread(thread_id, owner=user.identifier)
-        except StoreError:
-            logger.exception("could not look up thread %s", thread_id)
-            return None
-
-    def _resume(self, session: ChatSession, thread: ThreadRecord) -> bool:
-        """Show the stored conversation again, then run ``on_chat_resume`` (or, without
-        one, ``on_chat_start``). False when the store failed (start afresh instead)."""
-        assert self.state.persister is not None and session.user is not None
-        store, owner = self.state.persister.store, session.user.identifier
-        try:
-            records = store.thread_messages(thread.id, owner=owner)
-            feedback = {f.message_id: f for f in store.thread_feedback(thread.id, owner=owner)}
-        except StoreError:
-            logger.exception("could not load thread %s", thread.id)
-            return False
-        session.resumed_thread = True
-        session.unstored = None  # the conversation is stored already
-        shown = []
-        for record in records:
-            if record.type not in MESSAGE_TYPES:
-                continue  # function-call records are kept, not shown
-            wire = record.to_wire()
-            given = feedback.get(record.id)
-            if given is not None:
-                wire["feedback"] = {"value": given.value, "comment": given.comment}
-            shown.append(wire)
-            session.emit("new_message", {"message": wire}, persist=False)
-        resumed = {
-            "id": thread.id,
-            "name": thread.name,
-            "createdAt": thread.created_at.isoformat(),
-            "metadata": thread.metadata,
-            "messages": shown,
-            "steps": shown,  # the seeds' name
-        }
-        runner = self.state.runner
-        if self.state.hooks.get("on_chat_resume") is not None:
-            session.submit(runner.job(session, "on_chat_resume", resumed), force=True)
-        else:
-            session.submit(runner.job(session, "on_chat_start"), force=True)
-        return True
 
     def on_disconnect(self, reason: Any = None) -> None:
         sid: str = request.sid  # type: ignore[attr-defined]
@@ -434,85 +283,6 @@ class CopilotNamespace(Namespace):  # type: ignore[misc]
                 "(unknown, already answered, or timed out).",
             )
         return {"ok": True}
-
-    def _history_owner(self, session: ChatSession, event: str) -> tuple[Store, str]:
-        if self.state.persister is None or session.user is None:
-            raise _Refused(
-                self._refuse(
-                    session,
-                    event,
-                    "no_history",
-                    "Chat history needs persistence and a signed-in user.",
-                )
-            )
-        return self.state.persister.store, session.user.identifier
-
-    @client_event("list_threads")
-    def on_list_threads(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
-        store, owner = self._history_owner(session, "list_threads")
-        try:
-            page = store.list_threads(owner, limit=loaded["limit"], before_cursor=loaded["before"])
-        except ValueError:
-            raise _Refused(
-                self._refuse(
-                    session,
-                    "list_threads",
-                    "invalid_event",
-                    "list_threads: before: unknown cursor.",
-                )
-            ) from None
-        threads = [
-            {
-                "id": t.id,
-                "name": t.name,
-                "createdAt": t.created_at.isoformat(),
-                "updatedAt": t.updated_at.isoformat(),
-            }
-            for t in page.threads
-        ]
-        return {"ok": True, "threads": threads, "next": page.next_cursor}
-
-    @client_event("delete_thread")
-    def on_delete_thread(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
-        store, owner = self._history_owner(session, "delete_thread")
-        if not store.delete_thread(loaded["threadId"], owner=owner):
-            return self._refuse(
-                session, "delete_thread", "not_found", "delete_thread: no such conversation."
-            )
-        return {"ok": True}
-
-    @client_event("feedback")
-    def on_feedback(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
-        if self.state.persister is None:
-            return self._refuse(session, "feedback", "no_feedback", "Feedback needs persistence.")
-        store = self.state.persister.store
-        owner = session.user.identifier if session.user else None
-        message_id, thread_id = loaded["messageId"], session.thread_id
-        try:
-            if loaded["value"] is None:
-                if not store.delete_feedback(message_id, owner=owner, thread_id=thread_id):
-                    raise NotFound(message_id)
-                return {"ok": True}
-            given = store.set_feedback(
-                message_id,
-                loaded["value"],
-                owner=owner,
-                comment=loaded["comment"],
-                thread_id=thread_id,
-            )
-        except NotFound:
-            return self._refuse(
-                session, "feedback", "not_found", "feedback: no such message in this conversation."
-            )
-        callback = self.state.hooks.get("on_feedback")
-        if callback is not None:
-            session.submit(
-                self.state.runner.handler_job(
-                    session, callback, given, as_task=False, name="on_feedback"
-                ),
-                force=True,
-            )
-        return {"ok": True, "id": given.id}
 
     @client_event("action")
     def on_action(self, session: ChatSession, loaded: dict[str, Any]) -> Any:

@@ -1,0 +1,145 @@
+"""Stored conversations over the socket: resume a thread at connect, list and delete
+past threads, give feedback. Every store call is scoped to the acting user."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .events import EventHandlers, Refused, client_event
+from .schemas import MESSAGE_TYPES
+from .session import ChatSession
+from .store import NotFound, Store, StoreError, ThreadRecord
+from .user import User
+
+logger = logging.getLogger("flask_copilot")
+
+
+class HistoryEvents(EventHandlers):
+    def _thread_to_resume(self, thread_id: str | None, user: User | None) -> ThreadRecord | None:
+        """The stored thread the handshake asks for, if it is this user's own."""
+        persister = self.state.persister
+        if not thread_id or persister is None or user is None:
+            return None
+        try:
+            return persister.store.get_thread(thread_id, owner=user.identifier)
+        except StoreError:
+            logger.exception("could not look up thread %s", thread_id)
+            return None
+
+    def _resume(self, session: ChatSession, thread: ThreadRecord) -> bool:
+        """Show the stored conversation again, then run ``on_chat_resume`` (or, without
+        one, ``on_chat_start``). False when the store failed (start afresh instead)."""
+        assert self.state.persister is not None and session.user is not None
+        store, owner = self.state.persister.store, session.user.identifier
+        try:
+            records = store.thread_messages(thread.id, owner=owner)
+            feedback = {f.message_id: f for f in store.thread_feedback(thread.id, owner=owner)}
+        except StoreError:
+            logger.exception("could not load thread %s", thread.id)
+            return False
+        session.resumed_thread = True
+        session.unstored = None  # the conversation is stored already
+        shown = []
+        for record in records:
+            if record.type not in MESSAGE_TYPES:
+                continue  # function-call records are kept, not shown
+            wire = record.to_wire()
+            given = feedback.get(record.id)
+            if given is not None:
+                wire["feedback"] = {"value": given.value, "comment": given.comment}
+            shown.append(wire)
+            session.emit("new_message", {"message": wire}, persist=False)
+        resumed = {
+            "id": thread.id,
+            "name": thread.name,
+            "createdAt": thread.created_at.isoformat(),
+            "metadata": thread.metadata,
+            "messages": shown,
+            "steps": shown,  # the seeds' name
+        }
+        runner = self.state.runner
+        if self.state.hooks.get("on_chat_resume") is not None:
+            session.submit(runner.job(session, "on_chat_resume", resumed), force=True)
+        else:
+            session.submit(runner.job(session, "on_chat_start"), force=True)
+        return True
+
+    def _history_owner(self, session: ChatSession, event: str) -> tuple[Store, str]:
+        if self.state.persister is None or session.user is None:
+            raise Refused(
+                self._refuse(
+                    session,
+                    event,
+                    "no_history",
+                    "Chat history needs persistence and a signed-in user.",
+                )
+            )
+        return self.state.persister.store, session.user.identifier
+
+    @client_event("list_threads")
+    def on_list_threads(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
+        store, owner = self._history_owner(session, "list_threads")
+        try:
+            page = store.list_threads(owner, limit=loaded["limit"], before_cursor=loaded["before"])
+        except ValueError:
+            raise Refused(
+                self._refuse(
+                    session,
+                    "list_threads",
+                    "invalid_event",
+                    "list_threads: before: unknown cursor.",
+                )
+            ) from None
+        threads = [
+            {
+                "id": t.id,
+                "name": t.name,
+                "createdAt": t.created_at.isoformat(),
+                "updatedAt": t.updated_at.isoformat(),
+            }
+            for t in page.threads
+        ]
+        return {"ok": True, "threads": threads, "next": page.next_cursor}
+
+    @client_event("delete_thread")
+    def on_delete_thread(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
+        store, owner = self._history_owner(session, "delete_thread")
+        if not store.delete_thread(loaded["threadId"], owner=owner):
+            return self._refuse(
+                session, "delete_thread", "not_found", "delete_thread: no such conversation."
+            )
+        return {"ok": True}
+
+    @client_event("feedback")
+    def on_feedback(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
+        if self.state.persister is None:
+            return self._refuse(session, "feedback", "no_feedback", "Feedback needs persistence.")
+        store = self.state.persister.store
+        owner = session.user.identifier if session.user else None
+        message_id, thread_id = loaded["messageId"], session.thread_id
+        try:
+            if loaded["value"] is None:
+                if not store.delete_feedback(message_id, owner=owner, thread_id=thread_id):
+                    raise NotFound(message_id)
+                return {"ok": True}
+            given = store.set_feedback(
+                message_id,
+                loaded["value"],
+                owner=owner,
+                comment=loaded["comment"],
+                thread_id=thread_id,
+            )
+        except NotFound:
+            return self._refuse(
+                session, "feedback", "not_found", "feedback: no such message in this conversation."
+            )
+        callback = self.state.hooks.get("on_feedback")
+        if callback is not None:
+            session.submit(
+                self.state.runner.handler_job(
+                    session, callback, given, as_task=False, name="on_feedback"
+                ),
+                force=True,
+            )
+        return {"ok": True, "id": given.id}
