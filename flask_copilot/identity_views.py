@@ -7,10 +7,10 @@ so only the host's own pages may read them.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from .auth import create_jwt, load_identity
@@ -93,9 +93,8 @@ def copilot_widget(**options: Any) -> Markup:
     if minted is not None and "accessToken" not in options:
         config["accessToken"] = minted[0]
     src = url_for("flask_copilot.widget_asset", filename="index.js")
-    # Escaped for an inline <script>: '<', '>', '&' and "'" become \\u escapes.
-    mount = json.dumps(config).replace("<", "\\u003c").replace(">", "\\u003e")
-    mount = mount.replace("&", "\\u0026").replace("'", "\\u0027")
+    # Safe inside an inline <script>: '<', '>', '&' and "'" become \\u escapes.
+    mount = htmlsafe_json_dumps(config)
     return Markup(
         f'<script src="{Markup.escape(src)}"></script>\n'
         f"<script>window.mountCopilotWidget({mount});</script>"

@@ -193,7 +193,8 @@ class _Ask:
         self.raise_on_timeout = raise_on_timeout
         self.actions = list(actions or [])
 
-    def _ask(self) -> Any:
+    def send(self) -> dict[str, Any] | None:
+        """Show the question and block until it is answered; ``None`` on timeout."""
         checkpoint()
         session = _live_session(type(self).__name__)
         timeout = get_state().config.ask_timeout if self.timeout is None else self.timeout
@@ -234,7 +235,8 @@ class _Ask:
                 question.actions = []
                 if not session.ended:  # not .update(): it would re-raise a stop here
                     session.emit("update_message", {"message": question.to_wire()})
-        return wait.value
+        answer: dict[str, Any] | None = wait.value
+        return answer
 
 
 class AskUserMessage(_Ask):
@@ -255,10 +257,6 @@ class AskUserMessage(_Ask):
         raise_on_timeout: bool = False,
     ) -> None:
         super().__init__(content, author=author, timeout=timeout, raise_on_timeout=raise_on_timeout)
-
-    def send(self) -> dict[str, Any] | None:
-        answer: dict[str, Any] | None = self._ask()
-        return answer
 
 
 class AskActionMessage(_Ask):
@@ -287,7 +285,3 @@ class AskActionMessage(_Ask):
             raise_on_timeout=raise_on_timeout,
             actions=actions,
         )
-
-    def send(self) -> dict[str, Any] | None:
-        answer: dict[str, Any] | None = self._ask()
-        return answer

@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from .context import checkpoint, require_session
+from .schemas import MESSAGE_TYPES
 from .session import new_id
-
-MESSAGE_TYPES = ("assistant_message", "user_message", "system_message")
 
 
 class WireObject(Protocol):

@@ -52,24 +52,18 @@ class Persister:
                 self.store.upsert_message(session.thread_id, record, owner=owner)
             elif event == "delete_message":
                 self.store.delete_message(payload["id"], owner=owner, thread_id=session.thread_id)
-            elif event == "call_fn":
+            elif event in ("call_fn", "call_fn_done"):
+                # Written when the call starts (a crash mid-wait keeps it), then again
+                # with its outcome.
+                metadata: dict[str, Any] = {"args": payload["args"]}
+                if event == "call_fn_done":
+                    metadata["result"] = _jsonable(payload.get("value"))
+                    metadata["error"] = payload.get("error")
                 record = MessageRecord(
                     id=payload["callId"],
                     type="function_call",
                     content=payload["name"],
-                    metadata={"args": payload["args"]},
-                )
-                self.store.upsert_message(session.thread_id, record, owner=owner)
-            elif event == "call_fn_done":
-                record = MessageRecord(
-                    id=payload["callId"],
-                    type="function_call",
-                    content=payload["name"],
-                    metadata={
-                        "args": payload["args"],
-                        "result": _jsonable(payload.get("value")),
-                        "error": payload.get("error"),
-                    },
+                    metadata=metadata,
                 )
                 self.store.upsert_message(session.thread_id, record, owner=owner)
         except StoreError:

@@ -12,17 +12,11 @@ import queue
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from flask_socketio import SocketIO
 
-
-class WaitableEvent(Protocol):
-    def set(self) -> None: ...
-    def clear(self) -> None: ...
-    def is_set(self) -> bool: ...
-    def wait(self, timeout: float | None = None) -> bool: ...
-
+from .session import WaitableEvent
 
 logger = logging.getLogger("flask_copilot")
 
