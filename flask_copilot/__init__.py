@@ -1,8 +1,11 @@
 """flask_copilot: an embeddable AI copilot for any website, served by Flask."""
 
-from .auth import authenticate_user, create_jwt
+from .chat.actions import Action
+from .chat.asks import AskActionMessage, AskUserMessage
+from .chat.context import context, user_session
+from .chat.functions import CopilotFunction
+from .chat.messages import ErrorMessage, Message
 from .config import ConfigError
-from .context import context, init_http_context, init_ws_context, user_session
 from .errors import (
     AskTimeout,
     CopilotError,
@@ -12,9 +15,9 @@ from .errors import (
     SessionNotFound,
 )
 from .extension import Copilot
-from .interaction import Action, AskActionMessage, AskUserMessage, CopilotFunction
-from .lookup import WebsocketSession
-from .messages import ErrorMessage, Message
+from .server.contexts import init_http_context, init_ws_context
+from .server.http_auth import authenticate_user, create_jwt
+from .server.lookup import WebsocketSession
 from .store import FeedbackRecord as Feedback
 from .user import User
 

@@ -1,5 +1,5 @@
 """``python -m flask_copilot run APP --mode gevent`` (same as ``flask-copilot run``)."""
 
-from .cli import main
+from .cli.commands import main
 
 main()

@@ -12,19 +12,19 @@ from typing import Any, TypeVar
 from flask import Flask
 from flask_socketio import SocketIO
 
-from .cluster import open_cluster
+from .auth.origins import OriginPolicy
 from .config import ConfigError, CopilotConfig, load_config
+from .core.hooks import HookRegistry
 from .errors import SessionNotFound
-from .hooks import HookRegistry
-from .identity_views import copilot_widget, make_identity_blueprint, refuse_foreign_origin
-from .namespace import CopilotNamespace
-from .origins import OriginPolicy
-from .persistence import Persister
-from .runner import HandlerRunner
-from .runtime import Runtime, is_monkey_patched
-from .state import EXTENSION_KEY, CopilotState, get_state
+from .server.cluster import open_cluster
+from .server.identity_views import copilot_widget, make_identity_blueprint, refuse_foreign_origin
+from .server.namespace import CopilotNamespace
+from .server.persistence import Persister
+from .server.runner import HandlerRunner
+from .server.runtime import Runtime, is_monkey_patched
+from .server.state import EXTENSION_KEY, CopilotState, get_state
+from .server.views import make_blueprint
 from .store import StoreConfigError, open_store
-from .views import make_blueprint
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("flask_copilot")
@@ -85,7 +85,7 @@ class Copilot:
                 cookie=_sticky_cookie(config, prefix),
                 message_queue=config.message_queue,
                 # Our socket handlers only validate and queue: run them inline, in the
-                # order the client sent them (see namespace.py).
+                # order the client sent them (see server/namespace.py).
                 async_handlers=False,
             )
         else:
@@ -231,7 +231,7 @@ def _engineio_path(socketio: SocketIO) -> str:
 
 
 def _register_cli(app: Flask) -> None:
-    from .cli import copilot_cli
+    from .cli.commands import copilot_cli
 
     if "copilot" not in app.cli.commands:
         app.cli.add_command(copilot_cli)

@@ -29,7 +29,7 @@ from typing import Any
 import socketio
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from .schemas import SERVER_EVENTS
+from .protocol.schemas import SERVER_EVENTS
 
 Predicate = Callable[[dict[str, Any]], bool]
 _SERVER_SCHEMAS = {name: spec.schema() for name, spec in SERVER_EVENTS.items()}
@@ -419,7 +419,7 @@ class LiveServer:
     websocket server in the test process, started in milliseconds."""
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
-        from .state import get_state
+        from .server.state import get_state
 
         mode = get_state(app).config.async_mode
         if mode != "threading":

@@ -8,8 +8,10 @@ echo "==> ruff"
 .venv/bin/ruff check flask_copilot tests examples
 echo "==> mypy"
 .venv/bin/mypy
+echo "==> imports flow one way (lint-imports)"
+.venv/bin/lint-imports --no-cache
 echo "==> protocol doc is current"
-.venv/bin/python -m flask_copilot.protocol_doc --check docs/protocol.md
+.venv/bin/python -m flask_copilot.protocol.doc --check docs/protocol.md
 
 echo "==> widget: types, unit tests, size, committed bundle is current"
 (cd widget && npm run --silent typecheck && npm test --silent && npm run --silent check-size \

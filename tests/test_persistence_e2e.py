@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 
 from flask_copilot import User, create_jwt
-from flask_copilot.state import get_state
+from flask_copilot.server.state import get_state
 from flask_copilot.store import Store
 from flask_copilot.testing import CopilotTestClient, LiveServer
 from tests.apps.history_app import SECRET, create_app

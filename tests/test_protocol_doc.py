@@ -1,14 +1,14 @@
 from pathlib import Path
 
-from flask_copilot.protocol_doc import render
-from flask_copilot.schemas import CLIENT_EVENTS, SERVER_EVENTS
+from flask_copilot.protocol.doc import render
+from flask_copilot.protocol.schemas import CLIENT_EVENTS, SERVER_EVENTS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
 
 
 def test_protocol_doc_matches_the_schemas() -> None:
     assert DOC.read_text(encoding="utf-8") == render(), (
-        "docs/protocol.md is stale: python -m flask_copilot.protocol_doc > docs/protocol.md"
+        "docs/protocol.md is stale: python -m flask_copilot.protocol.doc > docs/protocol.md"
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from flask_copilot.runtime import ReusableThreads
+from flask_copilot.server.runtime import ReusableThreads
 
 
 def runner_threads() -> list[threading.Thread]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
-from flask_copilot.session import ChatSession, SessionRegistry
+from flask_copilot.core.session import ChatSession, SessionRegistry, SessionSettings
 
 
 class RecordingTransport:
@@ -22,8 +23,10 @@ def make_session(
     return ChatSession(
         transport=transport,
         spawn=spawned.append,
-        replay_limit=kwargs.pop("replay_limit", 100),
-        max_pending=kwargs.pop("max_pending", 5),
+        create_event=threading.Event,
+        settings=SessionSettings(
+            replay_limit=kwargs.pop("replay_limit", 100), max_pending=kwargs.pop("max_pending", 5)
+        ),
         **kwargs,
     )
 

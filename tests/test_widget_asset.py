@@ -7,7 +7,7 @@ import gzip
 from flask import Flask
 
 from flask_copilot import Copilot
-from flask_copilot.views import WIDGET_DIR
+from flask_copilot.server.views import WIDGET_DIR
 
 
 def test_gzip_is_served_when_accepted_with_its_own_etag() -> None:

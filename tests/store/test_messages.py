@@ -6,8 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from flask_copilot.interaction import Action
-from flask_copilot.messages import ErrorMessage, Message
+from flask_copilot import Action, ErrorMessage, Message
 from flask_copilot.store import MessageRecord
 from flask_copilot.store.sqlalchemy_store import SQLAlchemyStore
 from tests.store.helpers import at, message, user_message

@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import Flask
 
-from .context import bind, unbind
-from .errors import StopRequested
-from .hooks import Handler, HookRegistry
-from .messages import ErrorMessage
-from .session import ChatSession, Job, TaskState
+from ..chat.context import bind, unbind
+from ..chat.messages import ErrorMessage
+from ..core.hooks import Handler, HookRegistry
+from ..core.session import ChatSession, Job, TaskState
+from ..errors import StopRequested
 
 logger = logging.getLogger("flask_copilot")
 

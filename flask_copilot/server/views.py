@@ -10,10 +10,10 @@ from flask import Blueprint, Response, jsonify, request, send_from_directory
 from flask_cors import CORS
 from werkzeug.security import safe_join
 
-from .schemas import PROTOCOL_VERSION
+from ..protocol.schemas import PROTOCOL_VERSION
 from .state import CopilotState
 
-WIDGET_DIR = Path(__file__).parent / "static" / "copilot"
+WIDGET_DIR = Path(__file__).parent.parent / "static" / "copilot"
 # No content hash in the script URL (host pages hard-code it): cache briefly, then
 # revalidate with the ETag.
 WIDGET_MAX_AGE = 300

@@ -11,10 +11,10 @@ from typing import Any
 from flask import request
 from marshmallow import ValidationError
 
-from .schemas import CLIENT_EVENTS
-from .session import ChatSession
+from ..core.session import ChatSession
+from ..protocol.schemas import CLIENT_EVENTS
+from ..store import StoreError
 from .state import CopilotState
-from .store import StoreError
 
 logger = logging.getLogger("flask_copilot")
 

@@ -18,7 +18,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo, pass_script_info
 
-from .config import ASYNC_MODES
+from ..config import ASYNC_MODES
 
 BOOTSTRAP = """\
 import sys
@@ -29,7 +29,7 @@ if mode == "gevent":
 elif mode == "eventlet":
     import eventlet
     eventlet.monkey_patch()
-from flask_copilot.serve import serve
+from flask_copilot.cli.serve import serve
 serve(sys.argv[2:])
 """
 
@@ -83,9 +83,9 @@ def token_command(
     identifier: str, display_name: str | None, metadata: str, expires_in: int
 ) -> None:
     """Print an access token for user IDENTIFIER (needs COPILOT_AUTH_SECRET)."""
-    from .auth import create_jwt
-    from .state import get_state
-    from .user import User
+    from ..server.http_auth import create_jwt
+    from ..server.state import get_state
+    from ..user import User
 
     secret = get_state(current_app).config.auth_secret
     if not secret:

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask_socketio import SocketIO
 
-from .session import WaitableEvent
+from ..core.session import WaitableEvent
 
 logger = logging.getLogger("flask_copilot")
 

@@ -1,7 +1,7 @@
 """The Socket.IO namespace: validates every client event and dispatches it.
 
 Socket handlers never run the app's code: they validate, queue a job on the session and
-return at once (the app's handlers run on the session's runner, see ``session.py``).
+return at once (the app's handlers run on the session's runner, see ``core/session.py``).
 That keeps them cheap enough to run inline, in arrival order.
 """
 
@@ -15,18 +15,18 @@ from flask import request
 from flask_socketio import ConnectionRefusedError, Namespace
 from marshmallow import ValidationError
 
-from .auth import InvalidToken, decode_token, load_identity
+from ..auth.origins import is_same_origin
+from ..auth.tokens import InvalidToken, decode_token, load_identity
+from ..chat.actions import Action
+from ..chat.messages import Message
+from ..core.session import ChatSession, new_id
+from ..protocol.schemas import CLIENT_EVENTS, HandshakeAuth
+from ..store import StoreError
+from ..user import User
 from .cluster import SessionRecord
 from .events import client_event, describe_errors
 from .history_events import HistoryEvents
-from .interaction import Action
-from .messages import Message
-from .origins import is_same_origin
-from .schemas import CLIENT_EVENTS, HandshakeAuth
-from .session import ChatSession, new_id
 from .state import CopilotState
-from .store import StoreError
-from .user import User
 
 logger = logging.getLogger("flask_copilot")
 
@@ -133,16 +133,14 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
             existing = registry.get(wanted)
             if existing is not None and not existing.ended and _same_owner(existing.user, user):
                 return existing, True
-        config = self.state.config
         runtime = self.state.runtime
         thread = self._thread_to_resume(handshake["threadId"], user)
         session = ChatSession(
             transport=self.transport,
             spawn=runtime.spawn,
+            create_event=runtime.create_event,
+            settings=self.state.session_settings,
             after_emit=runtime.yield_now,
-            replay_limit=config.replay_buffer,
-            max_pending=config.max_pending_messages,
-            assistant_name=config.assistant_name,
             client_type=handshake["clientType"],
             user=user,
             # Server-made, or a stored thread of this very user.

@@ -2,7 +2,8 @@
 
 Handlers run on greenlets or threads; each has its own ``contextvars`` context, so a
 ContextVar set by the runner is seen only by that handler. Plain Flask views that call
-``init_ws_context``/``init_http_context`` keep the session on ``flask.g`` instead, which
+``init_ws_context``/``init_http_context`` (``server/contexts.py``) keep the session on
+``flask.g`` instead, which
 Flask discards at the end of the request (a ContextVar set there would leak into the
 next request served by the same gthread worker thread).
 """
@@ -14,9 +15,8 @@ from typing import Any
 
 from flask import g, has_app_context
 
-from .errors import NoContextError, StopRequested
-from .session import BaseSession, HTTPSession, TaskState, new_id
-from .user import User
+from ..core.session import BaseSession, TaskState
+from ..errors import NoContextError, StopRequested
 
 _current_session: ContextVar[BaseSession | None] = ContextVar("flask_copilot_session", default=None)
 _current_task: ContextVar[TaskState | None] = ContextVar("flask_copilot_task", default=None)
@@ -60,39 +60,12 @@ def unbind(tokens: tuple[Any, Any]) -> None:
     _current_task.reset(task_token)
 
 
-def _bind_to_request(session: BaseSession) -> None:
+def bind_to_request(session: BaseSession) -> None:
+    """Make ``session`` current for the rest of this Flask request (plain views)."""
     if has_app_context():
         setattr(g, _G_KEY, session)
     else:
         _current_session.set(session)
-
-
-def init_ws_context(session: BaseSession) -> BaseSession:
-    """Push later copilot calls in this view into the live chat ``session``.
-
-    Get the session with ``WebsocketSession.get_by_id(session_id)``.
-    """
-    if not isinstance(session, BaseSession):
-        raise TypeError(f"init_ws_context needs a session, got {type(session).__name__}")
-    _bind_to_request(session)
-    return session
-
-
-def init_http_context(user: User | None = None, thread_id: str | None = None) -> BaseSession:
-    """A context for plain Flask views: ``Message.send()`` pushes nothing and fails not;
-    with persistence on, what is sent is stored in ``thread_id`` (a new thread when
-    not given) for ``user``."""
-    from .state import get_state
-
-    session = HTTPSession(
-        session_id=new_id(),
-        client_type="http",
-        user=user,
-        thread_id=thread_id or new_id(),
-        observer=get_state().persister,
-    )
-    _bind_to_request(session)
-    return session
 
 
 class _Context:

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from ..core.session import new_id
+from ..protocol.schemas import MESSAGE_TYPES
 from .context import checkpoint, require_session
-from .schemas import MESSAGE_TYPES
-from .session import new_id
 
 
 class WireObject(Protocol):

@@ -162,7 +162,7 @@ def open_cluster(message_queue: str | None, namespace: str, ttl: float) -> Clust
     if not message_queue:
         return LocalCluster()
     if not message_queue.startswith(("redis://", "rediss://", "unix://")):
-        from .config import ConfigError
+        from ..config import ConfigError
 
         raise ConfigError(
             f"COPILOT_MESSAGE_QUEUE: only Redis URLs are supported, got {message_queue!r}"

@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 from flask_socketio import SocketIO
 
+from ..auth.origins import OriginPolicy
+from ..config import CopilotConfig
+from ..core.hooks import HookRegistry
+from ..core.session import SessionRegistry, SessionSettings
+from ..errors import NoContextError
 from .cluster import Cluster
-from .config import CopilotConfig
-from .errors import NoContextError
-from .hooks import HookRegistry
-from .origins import OriginPolicy
 from .persistence import Persister
 from .runner import HandlerRunner
 from .runtime import Runtime
-from .session import SessionRegistry
 
 EXTENSION_KEY = "copilot"
 
@@ -34,6 +34,18 @@ class CopilotState:
     cluster: Cluster
     persister: Persister | None
     registry: SessionRegistry = field(default_factory=SessionRegistry)
+
+    @property
+    def session_settings(self) -> SessionSettings:
+        config = self.config
+        return SessionSettings(
+            replay_limit=config.replay_buffer,
+            max_pending=config.max_pending_messages,
+            assistant_name=config.assistant_name,
+            function_timeout=config.function_timeout,
+            ask_timeout=config.ask_timeout,
+            disconnect_grace=config.disconnect_grace,
+        )
 
     @property
     def history_enabled(self) -> bool:

@@ -1,7 +1,7 @@
 """Marshmallow schemas for every wire event: the single source of the protocol.
 
 ``docs/protocol.md`` is generated from :data:`CLIENT_EVENTS`, :data:`SERVER_EVENTS`
-and :class:`HandshakeAuth` (``python -m flask_copilot.protocol_doc``), and a test fails
+and :class:`HandshakeAuth` (``python -m flask_copilot.protocol.doc``), and a test fails
 when the committed doc differs, so the doc cannot drift from the code.
 
 Client events are *loaded* (validated) before anything acts on them; unknown fields are

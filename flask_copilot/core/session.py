@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .user import User
+from ..user import User
 
 Job = Callable[[], None]
 #: Sees every event a session emits (persistence): ``(session, event, payload)``.
@@ -137,6 +137,22 @@ class SentAction:
 
 
 @dataclass(frozen=True)
+class SessionSettings:
+    """The limits a live chat session works within (from the ``COPILOT_*`` config).
+
+    Carried by the session so that what handlers call (messages, asks, function calls)
+    needs nothing but the current session: no reach back into the Flask extension.
+    """
+
+    replay_limit: int = 1000
+    max_pending: int = 20
+    assistant_name: str = "Assistant"
+    function_timeout: float = 60.0
+    ask_timeout: float = 60.0
+    disconnect_grace: float = 5.0
+
+
+@dataclass(frozen=True)
 class BufferedEvent:
     seq: int
     event: str
@@ -153,10 +169,9 @@ class ChatSession(BaseSession):
         *,
         transport: Transport,
         spawn: Callable[[Callable[[], None]], None],
-        replay_limit: int,
-        max_pending: int,
+        create_event: Callable[[], WaitableEvent],
+        settings: SessionSettings,
         after_emit: Callable[[], None] = lambda: None,
-        assistant_name: str = "Assistant",
         session_id: str | None = None,
         client_type: str = "copilot",
         user: User | None = None,
@@ -177,11 +192,14 @@ class ChatSession(BaseSession):
         self._transport = transport
         self._spawn = spawn
         self._after_emit = after_emit
-        self.assistant_name = assistant_name
-        self._max_pending = max_pending
+        #: A fresh wake-up event of the running async mode (for waits).
+        self.create_event = create_event
+        self.settings = settings
+        self.assistant_name = settings.assistant_name
+        self._max_pending = settings.max_pending
         self._lock = threading.Lock()
         self._seq = 0
-        self._replay: deque[BufferedEvent] = deque(maxlen=replay_limit)
+        self._replay: deque[BufferedEvent] = deque(maxlen=settings.replay_limit)
         self._jobs: deque[Job] = deque()
         self._runner_active = False
         self._seen_client_ids: OrderedDict[str, str] = OrderedDict()

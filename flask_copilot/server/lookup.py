@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.session import BaseSession
+from ..errors import SessionNotFound
+from ..user import User
 from .cluster import Cluster, SessionRecord
-from .errors import SessionNotFound
-from .session import BaseSession
 from .state import get_state
-from .user import User
 
 
 class RemoteSession(BaseSession):

@@ -13,8 +13,8 @@ import json
 import logging
 from typing import Any
 
-from .session import BaseSession, ChatSession
-from .store import MessageRecord, Store, StoreError
+from ..core.session import BaseSession, ChatSession
+from ..store import MessageRecord, Store, StoreError
 
 logger = logging.getLogger("flask_copilot")
 

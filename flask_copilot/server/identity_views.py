@@ -13,10 +13,11 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
-from .auth import create_jwt, load_identity
-from .origins import OriginPolicy, is_same_origin
+from ..auth.origins import OriginPolicy, is_same_origin
+from ..auth.tokens import load_identity
+from ..user import User
+from .http_auth import create_jwt
 from .state import CopilotState, get_state
-from .user import User
 
 
 def refuse_foreign_origin(policy: OriginPolicy) -> Any:

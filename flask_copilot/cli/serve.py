@@ -1,4 +1,4 @@
-"""Runs an app's Socket.IO server; imported only after monkey-patching (see cli.py)."""
+"""Runs an app's Socket.IO server; imported only after monkey-patching (see commands.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 from flask.cli import ScriptInfo
 
-from .state import get_state
+from ..server.state import get_state
 
 
 def serve(argv: list[str]) -> None:

@@ -1,4 +1,4 @@
-"""Generate ``docs/protocol.md`` from the wire schemas (``python -m flask_copilot.protocol_doc``).
+"""Generate ``docs/protocol.md`` from the wire schemas (``python -m flask_copilot.protocol.doc``).
 
 ``--check FILE`` exits 1 when FILE differs from what the schemas say (CI runs it).
 """
@@ -17,7 +17,7 @@ from .schemas import CLIENT_EVENTS, PROTOCOL_VERSION, SERVER_EVENTS, EventSpec, 
 INTRO = f"""\
 # The flask_copilot wire protocol (version {PROTOCOL_VERSION})
 
-Generated from `flask_copilot/schemas.py` by `python -m flask_copilot.protocol_doc`;
+Generated from `flask_copilot/protocol/schemas.py` by `python -m flask_copilot.protocol.doc`;
 CI fails when this file differs from the schemas. Do not edit by hand.
 
 ## Transport
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         if current != text:
             print(
-                f"{args.check} is stale: run `python -m flask_copilot.protocol_doc > {args.check}`",
+                f"{args.check} is stale: run `python -m flask_copilot.protocol.doc > {args.check}`",
                 file=sys.stderr,
             )
             return 1

@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from ..core.session import ChatSession
+from ..protocol.schemas import MESSAGE_TYPES
+from ..store import NotFound, Store, StoreError, ThreadRecord
+from ..user import User
 from .events import EventHandlers, Refused, client_event
-from .schemas import MESSAGE_TYPES
-from .session import ChatSession
-from .store import NotFound, Store, StoreError, ThreadRecord
-from .user import User
 
 logger = logging.getLogger("flask_copilot")
 

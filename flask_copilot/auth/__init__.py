@@ -1,0 +1,1 @@
+"""Identity: access tokens (HS256 JWTs) and origin policy. Pure functions of their inputs."""
