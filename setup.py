@@ -12,6 +12,7 @@ setup(
     long_description=(ROOT / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="MIT",
+    license_files=["LICENSE"],
     packages=find_packages(include=["flask_copilot", "flask_copilot.*"]),
     package_data={"flask_copilot": ["py.typed", "static/copilot/*"]},
     python_requires=">=3.10",
@@ -48,6 +49,5 @@ setup(
     classifiers=[
         "Framework :: Flask",
         "Programming Language :: Python :: 3",
-        "License :: OSI Approved :: MIT License",
     ],
 )

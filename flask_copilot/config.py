@@ -8,6 +8,7 @@ naming the key, so a bad deployment fails at start-up, not at the first message.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +19,9 @@ from marshmallow import Schema, ValidationError, fields, validate
 ASYNC_MODES = ("threading", "eventlet", "gevent")
 TRANSPORTS = ("websocket", "polling")
 SAMESITE_VALUES = ("lax", "strict", "none")
+#: ``required``: every connection needs a signed-in user; ``optional``: anonymous
+#: visitors chat too, signed-in ones are identified; ``off``: nobody is identified.
+AUTH_MODES = ("required", "optional", "off")
 
 # Environment variables read when the key is absent from app.config (migration from
 # the seeds' system: CHAINLIT_AUTH_SECRET is accepted).
@@ -50,6 +54,11 @@ class _ConfigSchema(Schema):
     COPILOT_AUTH_SECRET = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(min=1)
     )
+    # None: "required" when the app says how users sign in (a secret, an identity
+    # loader, a header callback), else "off" (see server/auth_policy.py).
+    COPILOT_AUTH = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(AUTH_MODES)
+    )
     COPILOT_ALLOW_ORIGINS = fields.List(
         fields.String(validate=validate.Length(min=1)), load_default=lambda: ["*"]
     )
@@ -81,12 +90,28 @@ class _ConfigSchema(Schema):
     COPILOT_SOCKETIO_PATH = fields.String(load_default=None, allow_none=True)
 
 
+#: Every key the extension reads (the README's configuration table lists exactly these).
+CONFIG_KEYS = tuple(_ConfigSchema().fields)
+
+
+def _did_you_mean(key: str, given: Mapping[str, Any]) -> str:
+    """For an unknown key, the known one it was probably meant to be."""
+    if key in CONFIG_KEYS:
+        return ""
+    prefix = "COPILOT_"
+    # Compared without the prefix every key shares, which would make anything look close.
+    candidates = {known[len(prefix) :]: known for known in CONFIG_KEYS if known not in given}
+    close = difflib.get_close_matches(key[len(prefix) :], candidates, n=1, cutoff=0.6)
+    return f" Did you mean {candidates[close[0]]}?" if close else ""
+
+
 @dataclass(frozen=True)
 class CopilotConfig:
     """The validated configuration of one app's copilot."""
 
     async_mode: str
     auth_secret: str | None
+    auth_mode: str | None
     allow_origins: tuple[str, ...]
     cookie_samesite: str
     database_url: str | None
@@ -104,6 +129,8 @@ class CopilotConfig:
     transports: tuple[str, ...]
     assistant_name: str
     socketio_path: str | None
+    #: The keys the app set (in ``app.config`` or the environment), defaults aside.
+    given: frozenset[str] = frozenset()
 
 
 def load_config(
@@ -127,12 +154,14 @@ def load_config(
         messages: dict[str, Any] = exc.messages if isinstance(exc.messages, dict) else {}
         problems = "; ".join(
             f"{key}: {' '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}"
+            + _did_you_mean(key, raw)
             for key, msgs in sorted(messages.items())
         )
         raise ConfigError(f"Invalid flask_copilot configuration: {problems}") from None
     return CopilotConfig(
         async_mode=data["COPILOT_ASYNC_MODE"],
         auth_secret=data["COPILOT_AUTH_SECRET"],
+        auth_mode=data["COPILOT_AUTH"],
         allow_origins=tuple(data["COPILOT_ALLOW_ORIGINS"]),
         cookie_samesite=data["COPILOT_COOKIE_SAMESITE"],
         database_url=data["COPILOT_DATABASE_URL"],
@@ -150,4 +179,5 @@ def load_config(
         transports=tuple(data["COPILOT_TRANSPORTS"]),
         assistant_name=data["COPILOT_ASSISTANT_NAME"],
         socketio_path=data["COPILOT_SOCKETIO_PATH"],
+        given=frozenset(raw),
     )

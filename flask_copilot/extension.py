@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import replace
@@ -16,15 +17,19 @@ from .auth.origins import OriginPolicy
 from .config import ConfigError, CopilotConfig, load_config
 from .core.hooks import HookRegistry
 from .errors import SessionNotFound
+from .server.auth_policy import resolve_auth
 from .server.cluster import open_cluster
+from .server.eventlet_close import close_websockets_once
 from .server.identity_views import copilot_widget, make_identity_blueprint, refuse_foreign_origin
 from .server.namespace import CopilotNamespace
 from .server.persistence import Persister
+from .server.process_mode import ProcessMode, detect_process_mode
+from .server.refusals import RefusalLog
 from .server.runner import HandlerRunner
 from .server.runtime import Runtime, is_monkey_patched
 from .server.state import EXTENSION_KEY, CopilotState, get_state
 from .server.views import make_blueprint
-from .store import StoreConfigError, open_store
+from .store import Store, StoreConfigError, check_store_url, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("flask_copilot")
@@ -69,10 +74,16 @@ class Copilot:
         if EXTENSION_KEY in app.extensions:
             raise RuntimeError("flask_copilot is already initialised on this app.")
         config = load_config(app.config)
+        detected = detect_process_mode()
+        config = _mode_for_this_process(config, detected)
+        # A setup that cannot identify users fails here, naming what to set (hooks
+        # registered later are checked again on the first request that needs them).
+        resolve_auth(config, self.hooks, app.config)
         prefix = _normalise_prefix(self._url_prefix if url_prefix is None else url_prefix)
         socketio = socketio or self._socketio
         namespace = f"{prefix}/copilot"
         origins = OriginPolicy(config.allow_origins)
+        refusals = RefusalLog()
         if socketio is None:
             path = config.socketio_path or f"{prefix}/ws/socket.io"
             socketio = SocketIO(
@@ -80,7 +91,7 @@ class Copilot:
                 async_mode=config.async_mode,
                 path=path,
                 # Checked on the handshake of both transports; no credentials, ever.
-                cors_allowed_origins=origins.allows,
+                cors_allowed_origins=_logged_origin_check(origins, refusals),
                 cors_credentials=False,
                 cookie=_sticky_cookie(config, prefix),
                 message_queue=config.message_queue,
@@ -88,10 +99,11 @@ class Copilot:
                 # order the client sent them (see server/namespace.py).
                 async_handlers=False,
             )
+            close_websockets_once(socketio)
         else:
             if socketio.server is None:
                 socketio.init_app(app, async_mode=config.async_mode)
-            explicit = "COPILOT_ASYNC_MODE" in app.config
+            explicit = "COPILOT_ASYNC_MODE" in config.given
             if explicit and socketio.async_mode != config.async_mode:
                 raise ConfigError(
                     f"COPILOT_ASYNC_MODE is {config.async_mode!r} but the SocketIO you "
@@ -100,13 +112,9 @@ class Copilot:
             config = replace(config, async_mode=socketio.async_mode)
         runtime = Runtime(socketio, config.async_mode)
         cluster = open_cluster(config.message_queue, namespace, ttl=30)
-        try:
-            store = open_store(config.database_url, app.instance_path)
-        except StoreConfigError as exc:
-            raise ConfigError(f"COPILOT_DATABASE_URL: {exc}") from None
-        if store is not None:
-            os.register_at_fork(after_in_child=store.after_fork)
+        persister = _persister(config.database_url, app.instance_path)
         state = CopilotState(
+            app=app,
             config=config,
             hooks=self.hooks,
             socketio=socketio,
@@ -117,7 +125,8 @@ class Copilot:
             socketio_path=_engineio_path(socketio),
             origins=origins,
             cluster=cluster,
-            persister=Persister(store) if store is not None else None,
+            persister=persister,
+            refusals=refusals,
         )
         app.extensions[EXTENSION_KEY] = state
         blueprint = make_blueprint(state)
@@ -128,14 +137,7 @@ class Copilot:
         app.register_error_handler(SessionNotFound, _session_not_found)
         socketio.on_namespace(CopilotNamespace(state))
         _register_cli(app)
-        if not is_monkey_patched(config.async_mode):
-            message = (
-                f"flask_copilot runs in {config.async_mode} mode but this process is not "
-                "monkey-patched: a blocking call in a handler will freeze every client. "
-                "Start with `flask-copilot run --mode "
-                f"{config.async_mode}` or `gunicorn -k {config.async_mode}`."
-            )
-            warnings.warn(message, RuntimeWarning, stacklevel=2)
+        _warn_about_the_process(config.async_mode, detected)
 
     def socketio_for(self, app: Flask) -> SocketIO:
         """The ``SocketIO`` serving this copilot on ``app`` (e.g. for ``.run(app)``)."""
@@ -195,10 +197,107 @@ class Copilot:
 
     def action_callback(self, name: str) -> Callable[[F], F]:
         def register(handler: F) -> F:
-            self.hooks.action_callbacks[name] = handler
+            self.hooks.register_action(name, handler)
             return handler
 
         return register
+
+
+#: How to serve an app in each mode, for messages.
+_HOW_TO_SERVE = {
+    "threading": "gunicorn -k gthread --threads 100, or flask-copilot run --mode threading",
+    "gevent": "gunicorn -k gevent, or flask-copilot run --mode gevent",
+    "eventlet": "gunicorn -k eventlet (gunicorn<26), or flask-copilot run --mode eventlet",
+}
+
+
+def _mode_for_this_process(config: CopilotConfig, detected: ProcessMode | None) -> CopilotConfig:
+    """The mode the process runs in wins over the default (with an INFO line); an
+    explicit ``COPILOT_ASYNC_MODE`` that contradicts it fails here, before a worker
+    serves anyone in a mode that cannot work."""
+    if detected is None or detected.mode == config.async_mode:
+        return config
+    if "COPILOT_ASYNC_MODE" in config.given:
+        raise ConfigError(
+            f"COPILOT_ASYNC_MODE is {config.async_mode!r} but this process runs "
+            f"{detected.source}, which needs {detected.mode!r}: set "
+            f"COPILOT_ASYNC_MODE={detected.mode}, or serve the app in "
+            f"{config.async_mode} mode ({_HOW_TO_SERVE[config.async_mode]})."
+        )
+    logger.info(
+        "flask_copilot: async mode %s, as %s needs (COPILOT_ASYNC_MODE is not set)",
+        detected.mode,
+        detected.source,
+    )
+    return replace(config, async_mode=detected.mode)
+
+
+def _warn_about_the_process(mode: str, detected: ProcessMode | None) -> None:
+    if detected is not None and detected.mode != mode:  # only with an app's own SocketIO
+        _warn(
+            f"The SocketIO passed to flask_copilot runs in {mode} mode but this process "
+            f"runs {detected.source}, which needs {detected.mode}: create it with "
+            f"async_mode={detected.mode!r}."
+        )
+    elif not is_monkey_patched(mode):
+        _warn(
+            f"flask_copilot runs in {mode} mode but this process is not monkey-patched: "
+            "a blocking call in a handler will freeze every client. Start with "
+            f"`flask-copilot run --mode {mode}` or `gunicorn -k {mode}`."
+        )
+    if detected is not None and detected.gunicorn_worker == "sync":
+        _warn(
+            "gunicorn's sync worker (its default) serves one connection at a time: the "
+            "first chat's websocket holds the worker and every other visitor waits. Use "
+            "gunicorn -k gthread --threads 100, or -k gevent."
+        )
+
+
+def _warn(message: str) -> None:
+    """A RuntimeWarning pointing at the user's line (``Copilot(app)``, ``init_app``):
+    the first frame outside this package."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame = sys._getframe(0)
+    level = 1
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        package
+    ):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, RuntimeWarning, stacklevel=level)
+
+
+def _logged_origin_check(origins: OriginPolicy, refusals: RefusalLog) -> Any:
+    """Engine.IO's handshake origin check (both transports), logging what it refuses."""
+
+    def allows(origin: str | None, environ: dict[str, Any]) -> bool:
+        if origins.allows(origin, environ):
+            return True
+        refusals.refused(
+            "a connection", "origin_not_allowed", "not in COPILOT_ALLOW_ORIGINS", origin
+        )
+        return False
+
+    return allows
+
+
+def _persister(url: str | None, instance_path: str) -> Persister | None:
+    """Checked now (a bad URL fails at ``init_app``), opened on first use."""
+    try:
+        check_store_url(url, instance_path)
+    except StoreConfigError as exc:
+        raise ConfigError(str(exc)) from None
+    if url is None:
+        return None
+    persister = Persister(lambda: _open(url, instance_path))
+    os.register_at_fork(after_in_child=persister.after_fork)
+    return persister
+
+
+def _open(url: str, instance_path: str) -> Store:
+    store = open_store(url, instance_path)
+    assert store is not None  # only None for url None
+    return store
 
 
 def _session_not_found(error: SessionNotFound) -> Any:

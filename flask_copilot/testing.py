@@ -27,9 +27,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import socketio
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer
+
+try:  # what python-socketio's client needs for websockets (and polling)
+    import requests  # noqa: F401
+    import websocket  # noqa: F401
+except ImportError as missing:
+    raise ImportError(
+        "flask_copilot.testing needs the [testing] extra: pip install "
+        f"'flask-copilot[testing]' (the Socket.IO client's packages; {missing})"
+    ) from None
 
 from .protocol.schemas import SERVER_EVENTS
+from .server.dev_server import WebsocketClosingRequestHandler, make_dev_server
 
 Predicate = Callable[[dict[str, Any]], bool]
 _SERVER_SCHEMAS = {name: spec.schema() for name, spec in SERVER_EVENTS.items()}
@@ -400,15 +410,8 @@ class CopilotTestClient:
             return [m for m in self.messages.values() if m["type"] == "assistant_message"]
 
 
-class _QuietRequestHandler(WSGIRequestHandler):
-    """Close the TCP connection after a websocket ends (Werkzeug would otherwise read
-    the client's close frame as a new HTTP request, and the client would wait 3 s for
-    a close reply), and skip per-request logging."""
-
-    def run_wsgi(self) -> None:
-        super().run_wsgi()
-        if self.headers.get("Upgrade", "").lower() == "websocket":
-            self.close_connection = True
+class _QuietRequestHandler(WebsocketClosingRequestHandler):
+    """Closes websockets cleanly, and skips per-request logging."""
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
@@ -427,9 +430,7 @@ class LiveServer:
                 f"LiveServer runs threading-mode apps; this one is {mode!r}. Start "
                 "eventlet/gevent apps with gunicorn or `flask-copilot run` in a subprocess."
             )
-        self._server: BaseWSGIServer = make_server(
-            host, port, app, threaded=True, request_handler=_QuietRequestHandler
-        )
+        self._server: BaseWSGIServer = make_dev_server(host, port, app, _QuietRequestHandler)
         self.url = f"http://{host}:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -100,10 +100,24 @@ def server_env(mode: str, **extra: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def gunicorn_server(
-    target: str, worker: str, *, workers: int = 1, **env: str
+    target: str, worker: str, *, workers: int = 1, set_mode: bool = True, **env: str
 ) -> Iterator[tuple[str, ServerProcess]]:
-    """``gunicorn -k worker`` on a free loopback port; yields (url, process)."""
-    mode = {"gthread": "threading"}.get(worker, worker)
+    """``gunicorn -k worker`` on a free loopback port; yields (url, process).
+
+    ``COPILOT_ASYNC_MODE`` is set to match the worker, unless ``set_mode=False``."""
+    server = gunicorn_process(target, worker, workers=workers, set_mode=set_mode, **env)
+    try:
+        url = server.wait_for_line(LISTENING, timeout=30).group(1)
+        yield url, server
+    finally:
+        server.stop()
+
+
+def gunicorn_process(
+    target: str, worker: str, *, workers: int = 1, set_mode: bool = True, **env: str
+) -> ServerProcess:
+    """A started ``gunicorn -k worker`` process (the caller stops it)."""
+    mode = {"gthread": "threading", "sync": "threading"}.get(worker, worker)
     args = [
         sys.executable,
         "-m",
@@ -122,12 +136,10 @@ def gunicorn_server(
     ]
     if worker == "gthread":
         args += ["--threads", "100"]
-    server = ServerProcess([*args, target], server_env(mode, **env))
-    try:
-        url = server.wait_for_line(LISTENING, timeout=30).group(1)
-        yield url, server
-    finally:
-        server.stop()
+    environ = server_env(mode, **env)
+    if not set_mode and "COPILOT_ASYNC_MODE" not in env:
+        del environ["COPILOT_ASYNC_MODE"]
+    return ServerProcess([*args, target], environ)
 
 
 def wait_until_serving(url: str, timeout: float = 15.0) -> None:

@@ -49,3 +49,28 @@ def test_secret_from_the_environment_including_chainlit_name() -> None:
         load_config({"COPILOT_AUTH_SECRET": "c"}, environ={"COPILOT_AUTH_SECRET": "a"}).auth_secret
         == "c"
     )
+
+
+@pytest.mark.parametrize(
+    "typo,meant",
+    [
+        ("COPILOT_FUNCTON_TIMEOUT", "COPILOT_FUNCTION_TIMEOUT"),
+        ("COPILOT_ALLOWED_ORIGINS", "COPILOT_ALLOW_ORIGINS"),
+        ("COPILOT_SAMESITE", "COPILOT_COOKIE_SAMESITE"),
+        ("COPILOT_AUTH_SECRETS", "COPILOT_AUTH_SECRET"),
+    ],
+)
+def test_a_misspelt_key_suggests_the_right_one(typo: str, meant: str) -> None:
+    app = Flask(__name__)
+    app.config[typo] = "x"
+    with pytest.raises(ConfigError) as caught:
+        Copilot(app)
+    assert f"{typo}: Unknown field. Did you mean {meant}?" in str(caught.value)
+
+
+def test_no_suggestion_for_a_key_like_none_of_ours() -> None:
+    app = Flask(__name__)
+    app.config["COPILOT_XYZZY"] = 1
+    with pytest.raises(ConfigError) as caught:
+        Copilot(app)
+    assert str(caught.value).endswith("COPILOT_XYZZY: Unknown field.")

@@ -96,3 +96,32 @@ def test_widget_script_is_served_with_cache_validation() -> None:
     )
     assert again.status_code == 304
     assert client.get("/chainlit/copilot/../../setup.py").status_code == 404
+
+
+def test_a_second_on_message_handler_is_refused_naming_both() -> None:
+    copilot = Copilot()
+
+    @copilot.on_message
+    def first(msg: Message) -> None:
+        pass
+
+    copilot.on_message(first)  # the same function again is harmless (as in Flask)
+    with pytest.raises(ValueError) as caught:
+
+        @copilot.on_message
+        def second(msg: Message) -> None:
+            pass
+
+    message = str(caught.value)
+    assert "@copilot.on_message is already registered" in message
+    assert "test_a_second_on_message_handler_is_refused_naming_both.<locals>.first" in message
+    assert "test_a_second_on_message_handler_is_refused_naming_both.<locals>.second" in message
+    assert copilot.hooks.get("on_message") is first
+
+
+def test_a_second_callback_for_one_action_is_refused() -> None:
+    copilot = Copilot()
+    copilot.action_callback("buy")(lambda action: None)
+    with pytest.raises(ValueError, match=r"@copilot.action_callback\('buy'\) is already"):
+        copilot.action_callback("buy")(lambda action: None)
+    copilot.action_callback("sell")(lambda action: None)  # another action: fine

@@ -194,3 +194,67 @@ def test_conversations_survive_a_server_restart(tmp_path: Path) -> None:
             assert back.messages[answer]["feedback"] == {"value": 1, "comment": None}
         finally:
             back.disconnect()
+
+
+APP_MODULE = """
+from flask import Flask
+from flask_copilot import Copilot, Message
+
+app = Flask(__name__)
+copilot = Copilot(app)
+
+@copilot.on_message
+def echo(msg):
+    Message("stored: " + msg.content).send()
+"""
+
+
+def test_importing_an_app_creates_no_database_the_first_chat_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default database (a SQLite file in the instance folder) is created on first
+    use: not by importing the app, nor by ``flask copilot --help``."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("COPILOT_DATABASE_URL")  # the default, as a new user has it
+    (tmp_path / "newapp.py").write_text(APP_MODULE, encoding="utf-8")
+    instance = tmp_path / "instance"
+    help_run = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "newapp", "copilot", "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert help_run.returncode == 0 and "create-secret" in help_run.stdout, help_run.stderr
+    assert not instance.exists()
+
+    app = Flask("newapp", instance_path=str(instance))
+    from flask_copilot import Copilot, Message
+
+    copilot = Copilot(app)
+    copilot.on_message(lambda msg: Message("stored: " + msg.content).send())
+    assert not instance.exists()
+    with LiveServer(app) as live, CopilotTestClient(live.url) as user:
+        assert user.chat("hello").text == "stored: hello"
+    assert (instance / "copilot.sqlite3").is_file()
+    with store_of(app).engine.connect() as conn:  # type: ignore[attr-defined]
+        rows = conn.exec_driver_sql("select content from copilot_messages").scalars().all()
+    assert "hello" in rows and "stored: hello" in rows
+
+
+def test_a_bad_database_url_still_fails_at_init_app(tmp_path: Path) -> None:
+    from flask_copilot import ConfigError, Copilot
+
+    for url, reason in [
+        ("mysql://db/chats", "not supported"),
+        ("sqlite:///missing-folder/chats.sqlite3", "does not exist"),
+        ("not a url", "not a database URL"),
+    ]:
+        app = Flask("bad", instance_path=str(tmp_path / "instance"))
+        app.config["COPILOT_DATABASE_URL"] = url
+        with pytest.raises(ConfigError, match=reason) as caught:
+            Copilot(app)
+        assert str(caught.value).count("COPILOT_DATABASE_URL") == 1
+    assert not (tmp_path / "instance").exists()

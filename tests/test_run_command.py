@@ -69,4 +69,35 @@ def test_unpatched_cooperative_mode_warns_at_init_app() -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         Copilot(app)
-    assert any("not monkey-patched" in str(w.message) for w in caught)
+    (warning,) = [w for w in caught if "not monkey-patched" in str(w.message)]
+    assert warning.filename == __file__  # the user's line, not flask_copilot's
+    app = Flask(__name__)
+    app.config["COPILOT_ASYNC_MODE"] = "gevent"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Copilot().init_app(app)
+    (warning,) = [w for w in caught if "not monkey-patched" in str(w.message)]
+    assert warning.filename == __file__
+
+
+def test_the_demo_dev_server_says_one_true_thing_and_has_a_favicon() -> None:
+    import urllib.request
+
+    port = free_port()
+    args = [sys.executable, "-m", "flask_copilot", "run", "examples.demo.app:app"]
+    server = ServerProcess([*args, "--port", str(port)], server_env("threading"))
+    try:
+        url = server.wait_for_line(SERVING, timeout=30).group(1)
+        wait_until_serving(url)
+        with urllib.request.urlopen(f"{url}/", timeout=5) as page:
+            assert '<link rel="icon" href="/static/favicon.svg"' in page.read().decode()
+        with urllib.request.urlopen(f"{url}/favicon.ico", timeout=5) as icon:
+            assert icon.url.endswith("/static/favicon.svg")  # followed the redirect
+            assert icon.headers["Content-Type"].startswith("image/svg+xml")
+            assert icon.read().startswith(b"<svg")
+    finally:
+        server.stop()
+    output = server.output
+    assert output.count("development server") == 1, output
+    assert "Werkzeug's development server; for production use gunicorn" in output
+    assert "production deployment" not in output  # neither Werkzeug's nor Flask-SocketIO's

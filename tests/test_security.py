@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,8 +18,10 @@ import jwt
 import pytest
 import requests
 import socketio
+from flask import Flask
 
 from flask_copilot import User, create_jwt
+from flask_copilot.server.state import get_state
 from flask_copilot.testing import ConnectionRefused, CopilotTestClient, LiveServer
 from tests.apps.secure_app import ALLOWED_ORIGIN, SECRET, create_app
 
@@ -26,9 +29,21 @@ EVIL = "https://evil.example"
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with LiveServer(create_app()) as live:
+def secure_app() -> Flask:
+    return create_app()
+
+
+@pytest.fixture(scope="module")
+def server(secure_app: Flask) -> Iterator[str]:
+    with LiveServer(secure_app) as live:
         yield live.url
+
+
+@pytest.fixture(autouse=True)
+def fresh_refusal_counts(request: pytest.FixtureRequest) -> None:
+    """Refusals are logged at most 5 per reason a minute: each test starts afresh."""
+    if "secure_app" in request.fixturenames:
+        get_state(request.getfixturevalue("secure_app")).refusals.reset()
 
 
 def token_for(identifier: str = "alice", **kwargs: Any) -> str:
@@ -111,14 +126,59 @@ def test_bad_tokens_are_refused_and_logged(
     server: str, kind: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="flask_copilot")
-    reason = refused_reason(server, access_token=BAD_TOKENS[kind]())
+    bad = BAD_TOKENS[kind]()
+    reason = refused_reason(server, access_token=bad, headers={"Origin": ALLOWED_ORIGIN})
     assert reason == "not_authenticated: the access token is invalid or expired"
     assert "Traceback" not in reason
-    assert any("invalid token" in r.getMessage() for r in caplog.records)
+    (logged,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    line = logged.getMessage()
+    assert "invalid token" in line and f"origin {ALLOWED_ORIGIN}" in line
+    assert bad not in line and not logged.exc_info
 
 
-def test_no_token_is_refused(server: str) -> None:
+def test_no_token_is_refused_and_logged(server: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="flask_copilot")
     assert refused_reason(server) == "not_authenticated: sign in to use the copilot"
+    (logged,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    # websocket-client sends the server's own origin, as a same-origin page would.
+    assert logged.getMessage().startswith(
+        f"refused a connection from origin {server}: not_authenticated: no access token"
+    )
+
+
+def test_refusals_are_logged_at_most_five_a_minute_per_reason(
+    server: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="flask_copilot")
+    for _ in range(12):
+        refused_reason(server, access_token="not.a.jwt")
+    refused_reason(server)  # another reason has its own budget
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert sum("invalid token" in line for line in lines) == 5
+    assert sum("no access token" in line for line in lines) == 1
+    assert all("not.a.jwt" not in line for line in lines)
+
+
+def test_refusal_log_counts_what_it_held_back() -> None:
+    from flask_copilot.server.refusals import RefusalLog
+
+    now = [0.0]
+    log = RefusalLog(window=60, burst=2, clock=lambda: now[0])
+    with pytest.MonkeyPatch.context():
+        records: list[str] = []
+        handler = logging.Handler()
+        handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
+        logging.getLogger("flask_copilot").addHandler(handler)
+        try:
+            for _ in range(5):
+                log.refused("a connection", "invalid_token", "bad", "https://a.example")
+            now[0] = 61.0
+            log.refused("a connection", "invalid_token", "bad", "https://a.example")
+        finally:
+            logging.getLogger("flask_copilot").removeHandler(handler)
+    assert len(records) == 3
+    assert records[0] == "refused a connection from origin https://a.example: invalid_token: bad"
+    assert records[2].endswith("(3 more like this in the last 60 s were not logged)")
 
 
 def test_a_token_in_the_wrong_place_is_refused(server: str) -> None:
@@ -316,8 +376,36 @@ def test_no_cookie_at_all_for_websocket_only_clients() -> None:
 def test_cli_creates_secrets_and_tokens() -> None:
     app = create_app()
     runner = app.test_cli_runner()
-    secret = runner.invoke(args=["copilot", "create-secret"]).output.strip()
-    assert secret.startswith('COPILOT_AUTH_SECRET="') and len(secret) > 60
+    create = ["copilot", "create-secret"]
+    # Not a terminal: the bare secret, so $(flask copilot create-secret) is the secret.
+    secret = runner.invoke(args=["copilot", "create-secret"]).output
+    assert re.fullmatch(r"[A-Za-z0-9_-]{64}\n", secret)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{64}\n", runner.invoke(args=[*create, "--raw"]).output)
+    line = runner.invoke(args=[*create, "--env"]).output
+    assert re.fullmatch(r'COPILOT_AUTH_SECRET="[A-Za-z0-9_-]{64}"\n', line)
     token = runner.invoke(args=["copilot", "token", "hank", "--metadata", '{"a": 1}']).output
     decoded = jwt.decode(token.strip(), SECRET, algorithms=["HS256"])
     assert decoded["identifier"] == "hank" and decoded["metadata"] == {"a": 1}
+
+
+def test_the_documented_export_line_stores_the_bare_secret() -> None:
+    import subprocess
+    import sys
+
+    from tests.servers import ROOT, server_env
+
+    script = (
+        f'export COPILOT_AUTH_SECRET=$("{sys.executable}" -m flask '
+        "--app tests.apps.plain_app:app copilot create-secret) && "
+        f'"{sys.executable}" -c "import os; print(repr(os.environ[\'COPILOT_AUTH_SECRET\']))"'
+    )
+    run = subprocess.run(
+        ["sh", "-c", script],
+        cwd=ROOT,
+        env=server_env("threading"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert re.fullmatch(r"'[A-Za-z0-9_-]{64}'\n", run.stdout)

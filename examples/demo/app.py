@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from flask import Flask, abort, jsonify, render_template, request
+from flask import Flask, abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from flask_copilot import (
@@ -99,6 +99,11 @@ def create_app(async_mode: str | None = None) -> Flask:
     @app.get("/")
     def index() -> str:
         return render_template("index.html", todos=todos.all())
+
+    @app.get("/favicon.ico")
+    def favicon() -> ResponseReturnValue:
+        # For clients that ask without reading the page's <link rel="icon">.
+        return redirect(url_for("static", filename="favicon.svg"), 301)
 
     @app.post("/api/todos")
     def add_todo() -> ResponseReturnValue:

@@ -69,9 +69,19 @@ def run_command(info: ScriptInfo, mode: str, host: str, port: int) -> None:
 
 
 @copilot_cli.command("create-secret", with_appcontext=False)
-def create_secret_command() -> None:
+@click.option(
+    "--raw/--env",
+    default=None,
+    help='Print the bare secret (--raw) or a COPILOT_AUTH_SECRET="…" line for a .env '
+    "file (--env). Default: the line on a terminal, the bare secret otherwise, so "
+    "`export COPILOT_AUTH_SECRET=$(flask copilot create-secret)` works.",
+)
+def create_secret_command(raw: bool | None) -> None:
     """Print a new random COPILOT_AUTH_SECRET."""
-    click.echo(f'COPILOT_AUTH_SECRET="{secrets.token_urlsafe(48)}"')
+    secret = secrets.token_urlsafe(48)
+    if raw is None:
+        raw = not sys.stdout.isatty()
+    click.echo(secret if raw else f'COPILOT_AUTH_SECRET="{secret}"')
 
 
 @copilot_cli.command("token")
@@ -82,15 +92,16 @@ def create_secret_command() -> None:
 def token_command(
     identifier: str, display_name: str | None, metadata: str, expires_in: int
 ) -> None:
-    """Print an access token for user IDENTIFIER (needs COPILOT_AUTH_SECRET)."""
+    """Print an access token for user IDENTIFIER, signed with COPILOT_AUTH_SECRET (or
+    the key the app derives from its SECRET_KEY)."""
     from ..server.http_auth import create_jwt
     from ..server.state import get_state
     from ..user import User
 
-    secret = get_state(current_app).config.auth_secret
-    if not secret:
-        raise click.UsageError("COPILOT_AUTH_SECRET is not set.")
-    assert secret
+    try:
+        secret = get_state(current_app).auth().signing_key()
+    except (RuntimeError, ValueError) as exc:  # no key; ConfigError is a ValueError
+        raise click.UsageError(str(exc)) from None
     try:
         meta = json.loads(metadata)
     except json.JSONDecodeError as exc:

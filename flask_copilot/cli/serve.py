@@ -8,6 +8,7 @@ import sys
 
 from flask.cli import ScriptInfo
 
+from ..server.dev_server import make_dev_server
 from ..server.state import get_state
 
 
@@ -26,11 +27,18 @@ def serve(argv: list[str]) -> None:
             f"flask-copilot run: --mode {mode} but the app configures "
             f"COPILOT_ASYNC_MODE={state.config.async_mode!r}."
         )
-    print(
-        f"flask-copilot: serving {args.app_ref} ({mode}) on http://{args.host}:{args.port}",
-        flush=True,
-    )
-    extra = {"allow_unsafe_werkzeug": True} if mode == "threading" else {}
-    state.socketio.run(
-        app, host=args.host, port=args.port, use_reloader=False, log_output=False, **extra
-    )
+    url = f"http://{args.host}:{args.port}"
+    if mode == "threading":
+        # Werkzeug directly: Flask-SocketIO's run() would print "Werkzeug appears to be
+        # used in a production deployment" next to Werkzeug's "This is a development
+        # server". One line says what this is.
+        server = make_dev_server(args.host, args.port, app)
+        print(
+            f"flask-copilot: serving {args.app_ref} ({mode}) on {url} with Werkzeug's "
+            "development server; for production use gunicorn (docs/deploy.md)",
+            flush=True,
+        )
+        server.serve_forever()
+        return
+    print(f"flask-copilot: serving {args.app_ref} ({mode}) on {url}", flush=True)
+    state.socketio.run(app, host=args.host, port=args.port, use_reloader=False, log_output=False)

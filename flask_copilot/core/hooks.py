@@ -24,10 +24,20 @@ HOOK_NAMES = (
 )
 
 
+def describe(handler: Handler) -> str:
+    """``module.qualname`` of a handler, for messages."""
+    module = getattr(handler, "__module__", None) or "?"
+    name = getattr(handler, "__qualname__", None) or repr(handler)
+    return f"{module}.{name}"
+
+
 class HookRegistry:
     """One handler per hook name, plus action callbacks by action name.
 
     Filled by the decorators, possibly before ``init_app``; read by the runner.
+    A second, different handler for the same hook raises, as Flask does for two view
+    functions on one endpoint: the last one silently winning hides a mistake (a handler
+    pasted twice, two modules each registering theirs) until a user meets it.
     """
 
     def __init__(self) -> None:
@@ -39,8 +49,27 @@ class HookRegistry:
             raise ValueError(f"unknown hook {name!r}")
         if not callable(handler):
             raise TypeError(f"@copilot.{name} needs a function, got {handler!r}")
+        _refuse_replacing(f"@copilot.{name}", self._hooks.get(name), handler)
         self._hooks[name] = handler
+        return handler
+
+    def register_action(self, name: str, handler: Handler) -> Handler:
+        if not callable(handler):
+            raise TypeError(f"@copilot.action_callback({name!r}) needs a function")
+        _refuse_replacing(
+            f"@copilot.action_callback({name!r})", self.action_callbacks.get(name), handler
+        )
+        self.action_callbacks[name] = handler
         return handler
 
     def get(self, name: str) -> Handler | None:
         return self._hooks.get(name)
+
+
+def _refuse_replacing(hook: str, registered: Handler | None, handler: Handler) -> None:
+    if registered is None or registered is handler:
+        return
+    raise ValueError(
+        f"{hook} is already registered to {describe(registered)}; cannot also register "
+        f"{describe(handler)}. One handler per hook: dispatch from one function."
+    )

@@ -29,13 +29,20 @@ sessions):
 
 ```json
 {{"protocol": {PROTOCOL_VERSION}, "socket": {{"path": "ws/socket.io", "namespace": "/copilot",
-  "transports": ["websocket"]}}, "auth": {{"required": false}}, "ui": {{"name": "Assistant"}}}}
+  "transports": ["websocket"]}}, "auth": {{"mode": "off", "required": false}},
+  "features": {{"history": false, "feedback": true}}, "ui": {{"name": "Assistant"}}}}
 ```
+
+`auth.mode` is `COPILOT_AUTH`: `required` (every connection needs a user), `optional`
+(anonymous visitors too; a token that is sent must be valid) or `off` (nobody is
+identified); `auth.required` is `mode == "required"`, for older clients.
 
 ## Sessions, sequence numbers, replay
 
 - A connection is refused (`connect_error`, message `code: detail`) when the handshake
-  is invalid (`invalid_handshake`) or the token is missing or bad (`not_authenticated`).
+  is invalid (`invalid_handshake`), its origin is not allowed (`origin_not_allowed`), the
+  token is missing (with sign-in required) or bad (`not_authenticated`), or the server
+  cannot identify users as configured (`server_misconfigured`).
 - A new connection creates a **chat session** with a server-made id; `on_chat_start`
   is queued as its first job. A connection whose handshake names the `sessionId` of a
   live session of the same user **reattaches** to it (`restored: true`).

@@ -12,19 +12,17 @@ from typing import Any, TypeVar
 
 from flask import Response, current_app, g, jsonify, request
 
-from ..auth.tokens import InvalidToken, bearer_token, decode_token, encode_token
+from ..auth.tokens import InvalidToken, bearer_token, encode_token
 from ..user import User
+from .auth_policy import AuthPolicy
 from .state import get_state
 
 logger = logging.getLogger("flask_copilot")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _app_secret() -> str:
-    secret = get_state(current_app).config.auth_secret
-    if not secret:
-        raise RuntimeError("COPILOT_AUTH_SECRET is not set: there is no key to sign tokens.")
-    return secret
+def _app_auth() -> AuthPolicy:
+    return get_state(current_app).auth()
 
 
 def create_jwt(
@@ -37,9 +35,10 @@ def create_jwt(
     ``metadata``, ``exp``) plus ``display_name`` and ``iat``.
 
     ``expires_in``: a timedelta or seconds (default 15 days, as in the seeds' system);
-    ``secret``: default ``COPILOT_AUTH_SECRET`` of the current app.
+    ``secret``: default ``COPILOT_AUTH_SECRET`` of the current app, or else a key
+    derived from its ``SECRET_KEY``.
     """
-    return encode_token(user, expires_in, secret or _app_secret())
+    return encode_token(user, expires_in, secret or _app_auth().signing_key())
 
 
 def _unauthorized(code: str, message: str) -> Response:
@@ -62,15 +61,19 @@ def authenticate_user(view: F) -> F:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        state = get_state(current_app)
+        what = f"{request.method} {request.path}"
+        origin = request.headers.get("Origin")
         token = bearer_token(request.headers)
         if token is None:
+            state.refusals.refused(what, "not_authenticated", "no bearer token", origin)
             return _unauthorized(
                 "not_authenticated", "An 'Authorization: Bearer' token is required."
             )
         try:
-            user = decode_token(token, _app_secret())
+            user = state.auth().verify(token)
         except InvalidToken as exc:
-            logger.info("refused %s %s: invalid token (%s)", request.method, request.path, exc)
+            state.refusals.refused(what, "invalid_token", f"invalid token ({exc})", origin)
             return _unauthorized("invalid_token", "The access token is invalid or expired.")
         g.copilot_user = user
         if wants_user:

@@ -28,8 +28,11 @@ def refuse_foreign_origin(policy: OriginPolicy) -> Any:
         origin = request.headers.get("Origin")
         if policy.allows(origin, request.environ):
             return None
-        current_app.logger.info(
-            "refused %s %s from origin %s", request.method, request.path, origin
+        get_state(current_app).refusals.refused(
+            f"{request.method} {request.path}",
+            "origin_not_allowed",
+            "not in COPILOT_ALLOW_ORIGINS",
+            origin,
         )
         response = jsonify(
             error="origin_not_allowed",
@@ -42,12 +45,17 @@ def refuse_foreign_origin(policy: OriginPolicy) -> Any:
 
 
 def mint_token(state: CopilotState) -> tuple[str, User] | None:
-    """A fresh token for the host app's logged-in user, or None when nobody is."""
+    """A fresh token for the host app's logged-in user, or None when nobody is.
+
+    Signed with ``COPILOT_AUTH_SECRET``, or else with a key derived from ``SECRET_KEY``;
+    a configuration that cannot work raises ``ConfigError`` here, on the first request
+    that needs it (the loader may have been registered after ``init_app``)."""
+    policy = state.auth()
     user = load_identity(state.hooks.get("identity_loader"))
-    if user is None or state.config.auth_secret is None:
+    if user is None or not policy.identifies_users:
         return None
     ttl = state.config.token_ttl
-    return create_jwt(user, ttl, secret=state.config.auth_secret), user
+    return create_jwt(user, ttl, secret=policy.signing_key()), user
 
 
 def make_identity_blueprint(state: CopilotState) -> Blueprint:

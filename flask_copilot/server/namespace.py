@@ -16,13 +16,15 @@ from flask_socketio import ConnectionRefusedError, Namespace
 from marshmallow import ValidationError
 
 from ..auth.origins import is_same_origin
-from ..auth.tokens import InvalidToken, decode_token, load_identity
+from ..auth.tokens import InvalidToken, load_identity
 from ..chat.actions import Action
 from ..chat.messages import Message
+from ..config import ConfigError
 from ..core.session import ChatSession, new_id
 from ..protocol.schemas import CLIENT_EVENTS, HandshakeAuth
 from ..store import StoreError
 from ..user import User
+from .auth_policy import AuthPolicy
 from .cluster import SessionRecord
 from .events import client_event, describe_errors
 from .history_events import HistoryEvents
@@ -69,20 +71,26 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
 
     def on_connect(self, auth: Any = None) -> None:
         sid: str = request.sid  # type: ignore[attr-defined]
+        origin = request.environ.get("HTTP_ORIGIN")
         if auth is not None and not isinstance(auth, dict):
-            raise ConnectionRefusedError("invalid_handshake: auth must be an object")
+            raise self._refuse_connection("invalid_handshake", "auth must be an object", origin)
         try:
             handshake = _HANDSHAKE.load(auth or {})
         except ValidationError as exc:
-            raise ConnectionRefusedError(
-                f"invalid_handshake: {describe_errors(exc.messages)}"
+            raise self._refuse_connection(
+                "invalid_handshake", describe_errors(exc.messages), origin
             ) from None
-        origin = request.environ.get("HTTP_ORIGIN")
         if not self.state.origins.allows(origin, request.environ):
             # Our own SocketIO refuses these before we get here; an app's own may not.
-            logger.info("refused a connection from origin %s", origin)
-            raise ConnectionRefusedError(f"origin_not_allowed: {origin} may not connect")
-        user = self._authenticate(handshake["accessToken"])
+            raise self._refuse_connection("origin_not_allowed", f"{origin} may not connect", origin)
+        try:
+            policy = self.state.auth()
+        except ConfigError as exc:
+            self.state.refusals.warn("server_misconfigured", str(exc), logging.ERROR)
+            raise ConnectionRefusedError(
+                "server_misconfigured: the copilot cannot identify users; see the server log"
+            ) from None
+        user = self._authenticate(policy, handshake["accessToken"], origin)
         if user is not None and self.state.persister is not None:
             try:
                 self.state.persister.store.upsert_user(
@@ -95,24 +103,50 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
         self.state.registry.bind_sid(sid, session)
         self._start_reaper()
 
-    def _authenticate(self, token: str | None) -> User | None:
+    def _refuse_connection(
+        self,
+        reason: str,
+        detail: str,
+        origin: str | None,
+        told: str | None = None,
+        key: str | None = None,
+    ) -> ConnectionRefusedError:
+        """Log (rate-limited by ``key``, never the token) and build the refusal the
+        client gets: ``reason: told`` (default ``reason: detail``)."""
+        self.state.refusals.refused("a connection", reason, detail, origin, key)
+        return ConnectionRefusedError(f"{reason}: {told or detail}")
+
+    def _authenticate(
+        self, policy: AuthPolicy, token: str | None, origin: str | None
+    ) -> User | None:
         """The connecting user: from the access token, else (same-origin pages only)
-        from ``header_auth_callback``; refused when auth is required and neither says."""
-        secret = self.state.config.auth_secret
-        if token and secret is not None:
+        from ``header_auth_callback``. Refused when sign-in is required and neither
+        names a user, or when a token is invalid (in every mode but ``off``)."""
+        if not policy.identifies_users:
+            if token:
+                self.state.refusals.warn(
+                    "token_ignored",
+                    f"ignored the access token of a connection from origin {origin}: "
+                    "COPILOT_AUTH is 'off' (nothing says how users sign in), so nobody is "
+                    "identified; set COPILOT_AUTH_SECRET, register @copilot.identity_loader, "
+                    "or set COPILOT_AUTH",
+                )
+            return None
+        if token and policy.keys:
             try:
-                return decode_token(token, secret)
+                return policy.verify(token)
             except InvalidToken as exc:
-                logger.info("refused a connection: invalid token (%s)", exc)
-                raise ConnectionRefusedError(
-                    "not_authenticated: the access token is invalid or expired"
+                raise self._refuse_connection(
+                    "not_authenticated",
+                    f"invalid token ({exc})",
+                    origin,
+                    told="the access token is invalid or expired",
+                    key="invalid_token",
                 ) from None
         header_auth = self.state.hooks.get("header_auth_callback")
         # Cookies ride along on cross-site websocket handshakes too: trust headers
         # only from the server's own origin.
-        if header_auth is not None and is_same_origin(
-            request.environ.get("HTTP_ORIGIN"), request.environ
-        ):
+        if header_auth is not None and is_same_origin(origin, request.environ):
             try:
                 user = load_identity(lambda: header_auth(request.headers))
             except Exception:
@@ -120,8 +154,17 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
                 user = None
             if user is not None:
                 return user
-        if self.state.auth_required:
-            raise ConnectionRefusedError("not_authenticated: sign in to use the copilot")
+        if policy.required:
+            detail = "no access token"
+            if header_auth is not None:
+                detail += " (and header_auth_callback named nobody, or the page is cross-origin)"
+            raise self._refuse_connection(
+                "not_authenticated",
+                detail,
+                origin,
+                told="sign in to use the copilot",
+                key="no_token",
+            )
         return None
 
     def _find_or_create(

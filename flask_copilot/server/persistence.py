@@ -5,12 +5,17 @@ or finished streaming, and deleted when removed; a function call is kept as a
 ``function_call`` record. The user's own message is written before its handler is
 queued, so a crash never loses what the user typed. A store failure is logged and
 never breaks the chat.
+
+The store is opened on first use, not at ``init_app``: importing an app (``flask
+--help``, a test collecting it, a gunicorn master) must not create a database file.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from ..core.session import BaseSession, ChatSession
@@ -27,8 +32,26 @@ _MESSAGE_EVENTS = ("new_message", "update_message")
 
 
 class Persister:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, open_store: Callable[[], Store]) -> None:
+        self._open = open_store
+        self._store: Store | None = None
+        self._opening = threading.Lock()
+
+    @property
+    def store(self) -> Store:
+        """The store, opened (schema created or upgraded) the first time it is needed.
+        Raises :class:`StoreError` when it cannot be opened; the next use tries again."""
+        store = self._store
+        if store is None:
+            with self._opening:
+                if self._store is None:
+                    self._store = self._open()
+                store = self._store
+        return store
+
+    def after_fork(self) -> None:
+        if self._store is not None:
+            self._store.after_fork()
 
     def __call__(self, session: BaseSession, event: str, payload: dict[str, Any]) -> None:
         if session.thread_id is None:

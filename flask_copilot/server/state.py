@@ -12,8 +12,10 @@ from ..config import CopilotConfig
 from ..core.hooks import HookRegistry
 from ..core.session import SessionRegistry, SessionSettings
 from ..errors import NoContextError
+from .auth_policy import AuthPolicy, resolve_auth
 from .cluster import Cluster
 from .persistence import Persister
+from .refusals import RefusalLog
 from .runner import HandlerRunner
 from .runtime import Runtime
 
@@ -22,6 +24,7 @@ EXTENSION_KEY = "copilot"
 
 @dataclass
 class CopilotState:
+    app: Flask
     config: CopilotConfig
     hooks: HookRegistry
     socketio: SocketIO
@@ -34,6 +37,7 @@ class CopilotState:
     cluster: Cluster
     persister: Persister | None
     registry: SessionRegistry = field(default_factory=SessionRegistry)
+    refusals: RefusalLog = field(default_factory=RefusalLog)
 
     @property
     def session_settings(self) -> SessionSettings:
@@ -49,18 +53,14 @@ class CopilotState:
 
     @property
     def history_enabled(self) -> bool:
-        """Past conversations can be listed and resumed: they are stored, and every
-        user has an identity to own them."""
-        return self.persister is not None and self.auth_required
+        """Past conversations can be listed and resumed (by signed-in users: they have
+        an identity to own them): they are stored, and users are identified."""
+        return self.persister is not None and self.auth().identifies_users
 
-    @property
-    def auth_required(self) -> bool:
-        """Every connection needs an identity: a token secret is set, or the app
-        authenticates same-origin pages with ``header_auth_callback``."""
-        return (
-            self.config.auth_secret is not None
-            or self.hooks.get("header_auth_callback") is not None
-        )
+    def auth(self) -> AuthPolicy:
+        """The auth mode and token keys, from the config and the hooks as they are now;
+        raises ``ConfigError`` when they cannot work (see ``auth_policy.py``)."""
+        return resolve_auth(self.config, self.hooks, self.app.config)
 
 
 def get_state(app: Flask | None = None) -> CopilotState:

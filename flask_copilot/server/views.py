@@ -21,6 +21,7 @@ WIDGET_MAX_AGE = 300
 
 def settings_payload(state: CopilotState) -> dict[str, Any]:
     config = state.config
+    mode = state.auth().mode
     return {
         "protocol": PROTOCOL_VERSION,
         "socket": {
@@ -28,7 +29,8 @@ def settings_payload(state: CopilotState) -> dict[str, Any]:
             "namespace": state.namespace,
             "transports": list(config.transports),
         },
-        "auth": {"required": state.auth_required},
+        # mode: required | optional | off (COPILOT_AUTH); required kept for old widgets.
+        "auth": {"mode": mode, "required": mode == "required"},
         "features": {
             "history": state.history_enabled,
             "feedback": state.persister is not None,

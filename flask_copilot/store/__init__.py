@@ -2,7 +2,9 @@
 
 ``open_store(app.config["COPILOT_DATABASE_URL"], app.instance_path)`` gives a
 :class:`Store` (or ``None`` when persistence is off). The schema is created or upgraded
-on open; nobody runs a migration command.
+on open; nobody runs a migration command. ``check_store_url`` says whether a URL can
+work without opening anything (the extension checks at ``init_app`` and opens on first
+use, so importing an app creates no database).
 """
 
 from __future__ import annotations
@@ -44,8 +46,32 @@ __all__ = [
     "ThreadPage",
     "ThreadRecord",
     "UserRecord",
+    "check_store_url",
     "open_store",
 ]
+
+
+def check_store_url(url: str | None, instance_path: str) -> None:
+    """Raise :class:`StoreConfigError` for a URL :func:`open_store` would refuse (not a
+    URL, an unsupported database, a driver that is not installed, the folder of a
+    SQLite file missing), without creating a file or connecting to a server."""
+    _check_type(url)
+    if url is None or url == DEFAULT_DATABASE:
+        return
+    from .sqlalchemy_store import check_url
+
+    try:
+        check_url(url, instance_path)
+    except StoreConfigError as error:
+        raise StoreConfigError(f"COPILOT_DATABASE_URL: {error}") from None
+
+
+def _check_type(url: object) -> None:
+    if url is not None and (not isinstance(url, str) or not url.strip()):
+        raise StoreConfigError(
+            f"COPILOT_DATABASE_URL must be a database URL, {DEFAULT_DATABASE!r} or None; "
+            f"got {url!r}"
+        )
 
 
 def open_store(
@@ -64,13 +90,9 @@ def open_store(
     Raises :class:`StoreConfigError` (a ``ValueError``) for a URL that cannot work, and
     :class:`StoreError` when the database cannot be reached or upgraded.
     """
+    _check_type(url)
     if url is None:
         return None
-    if not isinstance(url, str) or not url.strip():
-        raise StoreConfigError(
-            f"COPILOT_DATABASE_URL must be a database URL, {DEFAULT_DATABASE!r} or None; "
-            f"got {url!r}"
-        )
     if url == DEFAULT_DATABASE:
         try:
             os.makedirs(instance_path, exist_ok=True)

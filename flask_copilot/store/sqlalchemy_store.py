@@ -137,6 +137,23 @@ def normalize_url(url: str | URL, instance_path: str | None = None) -> URL:
     return parsed
 
 
+def _missing_driver(url: URL, error: ImportError) -> StoreConfigError:
+    return StoreConfigError(
+        f"the driver for {url.drivername} is not installed ({error}); "
+        "for PostgreSQL: pip install 'flask-copilot[postgres]'"
+    )
+
+
+def check_url(url: str | URL, instance_path: str | None = None) -> None:
+    """What :class:`SQLAlchemyStore` would refuse about ``url`` at open, found without
+    opening it: a bad URL, an unsupported database, a driver that is not installed."""
+    parsed = normalize_url(url, instance_path)
+    try:
+        parsed.get_dialect().import_dbapi()
+    except ImportError as error:
+        raise _missing_driver(parsed, error) from None
+
+
 def _is_memory(url: URL) -> bool:
     database = url.database or ""
     return database in ("", ":memory:") or "mode=memory" in database
@@ -182,10 +199,7 @@ class SQLAlchemyStore:
         try:
             self.engine = sa.create_engine(self.url, **options)
         except ImportError as error:
-            raise StoreConfigError(
-                f"the driver for {self.url.drivername} is not installed ({error}); "
-                "for PostgreSQL: pip install 'flask-copilot[postgres]'"
-            ) from None
+            raise _missing_driver(self.url, error) from None
         except (sa.exc.ArgumentError, TypeError) as error:
             raise StoreConfigError(f"cannot use {self.describe()}: {error}") from None
         if backend == "sqlite":

@@ -33,12 +33,20 @@ PAGE = """<!doctype html>
 """
 
 
-def create_app(database_url: str | None = None) -> Flask:
+def create_app(
+    database_url: str | None = None, *, auth: str | None = None, shared_secret: bool = True
+) -> Flask:
+    """``auth``: ``COPILOT_AUTH`` (default: required, as an identity loader implies);
+    ``shared_secret=False``: no ``COPILOT_AUTH_SECRET``, tokens are signed with a key
+    derived from ``SECRET_KEY``."""
     app = Flask(__name__)
     # Fixed, so a login cookie stays valid across a server restart.
     app.secret_key = "browser-tests-signed-in-site"
     app.config["COPILOT_ASYNC_MODE"] = "threading"
-    app.config["COPILOT_AUTH_SECRET"] = SECRET
+    if shared_secret:
+        app.config["COPILOT_AUTH_SECRET"] = SECRET
+    if auth:
+        app.config["COPILOT_AUTH"] = auth
     app.config["COPILOT_DATABASE_URL"] = database_url or os.environ["COPILOT_DATABASE_URL"]
     copilot = Copilot(app)
     received: list[dict[str, Any]] = []

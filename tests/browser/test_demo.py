@@ -130,3 +130,18 @@ def test_with_a_model_configured_other_text_is_streamed_from_it(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_page_and_its_icon_load_without_a_failed_request(page: Page, demo: Any) -> None:
+    url, _ = demo
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.goto(url)
+    open_panel(page)
+    expect(assistant_messages(page).first).to_contain_text(GREETING.split(".")[0])
+    icon = page.evaluate(
+        "fetch(document.querySelector('link[rel=icon]').href)"
+        ".then(async (r) => [r.status, r.headers.get('content-type'), await r.text()])"
+    )
+    assert icon[0] == 200 and icon[1].startswith("image/svg+xml") and "<svg" in icon[2]
+    assert failed == []

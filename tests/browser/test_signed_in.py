@@ -50,3 +50,32 @@ def test_logged_out_the_same_page_says_not_signed_in(page: Page, site: str) -> N
     page.wait_for_timeout(1000)  # longer than socket.io's reconnection delays
     assert len(refusals) == 1, f"it tried again: {refusals}"
     expect(signin).to_be_visible()
+
+
+@pytest.fixture(scope="module")
+def optional_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Optional sign-in, and no COPILOT_AUTH_SECRET: only Flask's SECRET_KEY."""
+    database = tmp_path_factory.mktemp("optional") / "copilot.sqlite3"
+    app = create_app(f"sqlite:///{database}", auth="optional", shared_secret=False)
+    with LiveServer(app) as server:
+        yield server.url
+
+
+def test_optional_sign_in_anonymous_visitors_chat_signed_in_users_are_known(
+    page: Page, optional_site: str
+) -> None:
+    page.goto(f"{optional_site}/")
+    expect(page.locator("h1")).to_have_text("Logged out")
+    open_panel(page)
+    expect(assistant_messages(page).first).to_have_text(GREETING)
+    send(page, "hello")
+    expect(assistant_messages(page).last).to_have_text("Noted for nobody: hello")
+    expect(part(page, ".cp-signin")).to_have_count(0)
+    expect(part(page, '.cp-header [aria-label="Conversations"]')).to_have_count(0)
+
+    page.goto(f"{optional_site}/login/cleo")  # the identity loader, keyed by SECRET_KEY
+    expect(page.locator("h1")).to_have_text("Hello, cleo")
+    open_panel(page)
+    send(page, "and now?")
+    expect(assistant_messages(page).last).to_have_text("Noted for cleo: and now?")
+    expect(part(page, '.cp-header [aria-label="Conversations"]')).to_be_visible()

@@ -407,7 +407,9 @@ export class Controller {
 
   private onSession(s: SessionInfo, isNew: boolean): void {
     this.pendingThreadId = undefined;
-    if (this.state.features.history && s.threadId) this.storeThreadId(s.threadId);
+    // History belongs to signed-in users: an anonymous visitor (optional sign-in) has
+    // nothing to resume, and keeps the thread a signed-in visit stored, if any.
+    if (this.state.features.history && s.user && s.threadId) this.storeThreadId(s.threadId);
     this.replaying = !!s.resumedThread && isNew;
     if (this.state.view === "history" && this.state.history.loading) void Promise.resolve().then(() => this.loadThreads(false));
     // A fresh server session numbers its events from the start again.

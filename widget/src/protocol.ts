@@ -55,8 +55,10 @@ export interface ThreadSummary {
 export interface ServerSettings {
   protocol: number;
   socket: { path: string; namespace: string; transports?: string[] };
-  auth?: { required?: boolean };
-  /** history: past conversations can be listed and resumed; feedback: thumbs are stored. */
+  /** mode (COPILOT_AUTH): "required" (every user signed in), "optional" (anonymous visitors
+   * chat too; signed-in ones are identified), "off" (nobody is identified). */
+  auth?: { mode?: "required" | "optional" | "off"; required?: boolean };
+  /** history: past conversations can be listed and resumed (by signed-in users); feedback: thumbs are stored. */
   features?: { history?: boolean; feedback?: boolean };
   ui?: { name?: string; title?: string };
 }

@@ -34,6 +34,10 @@ export class FakeServer {
   refusal = "not signed in";
   /** What /copilot/settings says the server offers. */
   features = { history: false, feedback: false };
+  /** The user the `session` event names (null: an anonymous visitor, as with optional sign-in). */
+  user: { identifier: string; displayName: string; metadata: Record<string, unknown> } | null = { identifier: "ann", displayName: "Ann", metadata: {} };
+  /** What /copilot/settings says about sign-in (COPILOT_AUTH). */
+  authMode: "required" | "optional" | "off" | null = null;
   /** Stored conversations a handshake's threadId can resume (with `features.history`). */
   threads = new Map<string, { name: string | null; updatedAt: string; messages: any[] }>();
   /** Answers `feedback` (the ack); by default `{ok: true}`. */
@@ -57,7 +61,7 @@ export class FakeServer {
           JSON.stringify({
             protocol: 1,
             socket: { path: "ws/socket.io", namespace: "/copilot", transports: ["websocket"] },
-            auth: { required: this.requiredToken !== null },
+            auth: { mode: this.authMode ?? (this.requiredToken !== null ? "required" : "off"), required: this.requiredToken !== null },
             features: this.features,
             ui: { name: "Helper", title: "Shop helper" },
           }),
@@ -160,7 +164,7 @@ export class FakeServer {
         sessionId: s.id,
         threadId: s.threadId,
         restored,
-        user: { identifier: "ann", displayName: "Ann", metadata: {} },
+        user: this.user,
         resumedThread: resumed !== null,
       });
       if (!restored) {

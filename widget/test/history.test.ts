@@ -88,6 +88,26 @@ describe("thread id across page loads", () => {
   });
 });
 
+describe("optional sign-in", () => {
+  it("an anonymous visitor chats without a history button and stores no thread", async () => {
+    server.authMode = "optional";
+    server.user = null;
+    localStorage.setItem(key(), "a-signed-in-visit");
+    await mount();
+    expect($(".cp-composer textarea, .cp-composer input")).not.toBeNull();
+    expect($(".cp-history-btn")).toBeNull();
+    await sleep(50);
+    // Kept for when the visitor signs in again (the server resumes it for its owner only).
+    expect(localStorage.getItem(key())).toBe("a-signed-in-visit");
+  });
+
+  it("a signed-in user gets the history button", async () => {
+    server.authMode = "optional";
+    await mount();
+    await until(() => $(".cp-history-btn") !== null, "history button");
+  });
+});
+
 describe("history list", () => {
   it("lists, pages, opens, deletes and starts a new chat", async () => {
     for (let i = 0; i < 22; i++) stored(`old-${i}`, i === 1 ? null : `chat ${i}`, `answer ${i}`);

@@ -83,7 +83,7 @@ export function Panel({ controller, state }: { controller: Controller; state: Vi
         <h2 id="cp-title" class="cp-title">
           {state.title}
         </h2>
-        {state.features.history && !signedOut && (
+        {state.features.history && state.user && !signedOut && (
           <button
             type="button"
             class="cp-icon-btn cp-history-btn"
