@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
-import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -23,10 +21,14 @@ from .server.eventlet_close import close_websockets_once
 from .server.identity_views import copilot_widget, make_identity_blueprint, refuse_foreign_origin
 from .server.namespace import CopilotNamespace
 from .server.persistence import Persister
-from .server.process_mode import ProcessMode, detect_process_mode
+from .server.process_mode import (
+    detect_process_mode,
+    mode_for_this_process,
+    warn_about_the_process,
+)
 from .server.refusals import RefusalLog
 from .server.runner import HandlerRunner
-from .server.runtime import Runtime, is_monkey_patched
+from .server.runtime import Runtime
 from .server.state import EXTENSION_KEY, CopilotState, get_state
 from .server.views import make_blueprint
 from .store import Store, StoreConfigError, check_store_url, open_store
@@ -75,7 +77,7 @@ class Copilot:
             raise RuntimeError("flask_copilot is already initialised on this app.")
         config = load_config(app.config)
         detected = detect_process_mode()
-        config = _mode_for_this_process(config, detected)
+        config = mode_for_this_process(config, detected)
         # A setup that cannot identify users fails here, naming what to set (hooks
         # registered later are checked again on the first request that needs them).
         resolve_auth(config, self.hooks, app.config)
@@ -137,7 +139,7 @@ class Copilot:
         app.register_error_handler(SessionNotFound, _session_not_found)
         socketio.on_namespace(CopilotNamespace(state))
         _register_cli(app)
-        _warn_about_the_process(config.async_mode, detected)
+        warn_about_the_process(config.async_mode, detected)
 
     def socketio_for(self, app: Flask) -> SocketIO:
         """The ``SocketIO`` serving this copilot on ``app`` (e.g. for ``.run(app)``)."""
@@ -201,70 +203,6 @@ class Copilot:
             return handler
 
         return register
-
-
-#: How to serve an app in each mode, for messages.
-_HOW_TO_SERVE = {
-    "threading": "gunicorn -k gthread --threads 100, or flask-copilot run --mode threading",
-    "gevent": "gunicorn -k gevent, or flask-copilot run --mode gevent",
-    "eventlet": "gunicorn -k eventlet (gunicorn<26), or flask-copilot run --mode eventlet",
-}
-
-
-def _mode_for_this_process(config: CopilotConfig, detected: ProcessMode | None) -> CopilotConfig:
-    """The mode the process runs in wins over the default (with an INFO line); an
-    explicit ``COPILOT_ASYNC_MODE`` that contradicts it fails here, before a worker
-    serves anyone in a mode that cannot work."""
-    if detected is None or detected.mode == config.async_mode:
-        return config
-    if "COPILOT_ASYNC_MODE" in config.given:
-        raise ConfigError(
-            f"COPILOT_ASYNC_MODE is {config.async_mode!r} but this process runs "
-            f"{detected.source}, which needs {detected.mode!r}: set "
-            f"COPILOT_ASYNC_MODE={detected.mode}, or serve the app in "
-            f"{config.async_mode} mode ({_HOW_TO_SERVE[config.async_mode]})."
-        )
-    logger.info(
-        "flask_copilot: async mode %s, as %s needs (COPILOT_ASYNC_MODE is not set)",
-        detected.mode,
-        detected.source,
-    )
-    return replace(config, async_mode=detected.mode)
-
-
-def _warn_about_the_process(mode: str, detected: ProcessMode | None) -> None:
-    if detected is not None and detected.mode != mode:  # only with an app's own SocketIO
-        _warn(
-            f"The SocketIO passed to flask_copilot runs in {mode} mode but this process "
-            f"runs {detected.source}, which needs {detected.mode}: create it with "
-            f"async_mode={detected.mode!r}."
-        )
-    elif not is_monkey_patched(mode):
-        _warn(
-            f"flask_copilot runs in {mode} mode but this process is not monkey-patched: "
-            "a blocking call in a handler will freeze every client. Start with "
-            f"`flask-copilot run --mode {mode}` or `gunicorn -k {mode}`."
-        )
-    if detected is not None and detected.gunicorn_worker == "sync":
-        _warn(
-            "gunicorn's sync worker (its default) serves one connection at a time: the "
-            "first chat's websocket holds the worker and every other visitor waits. Use "
-            "gunicorn -k gthread --threads 100, or -k gevent."
-        )
-
-
-def _warn(message: str) -> None:
-    """A RuntimeWarning pointing at the user's line (``Copilot(app)``, ``init_app``):
-    the first frame outside this package."""
-    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
-    frame = sys._getframe(0)
-    level = 1
-    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(
-        package
-    ):
-        frame = frame.f_back
-        level += 1
-    warnings.warn(message, RuntimeWarning, stacklevel=level)
 
 
 def _logged_origin_check(origins: OriginPolicy, refusals: RefusalLog) -> Any:
