@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from flask_copilot.testing import CopilotTestClient, LiveServer
+from tests.postgres import postgres_database, postgres_url  # noqa: F401 (fixtures)
 from tests.servers import ROOT, gunicorn_server
 
 #: The demo's data (Flask's instance folder of every app under this repository).

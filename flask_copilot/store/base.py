@@ -100,6 +100,13 @@ class MessageRecord:
     actions: list[dict[str, Any]] = field(default_factory=list)
     #: Set by the store on what it returns; ignored on writes (the argument wins).
     thread_id: str | None = None
+    #: The chat session that accepted a user's message (``None`` for everything else).
+    #: Written on insert only.
+    session_id: str | None = None
+    #: When the handler of this message finished (whatever it did), or when it needed
+    #: none. A user message accepted by a session that is gone, with no ``handled_at``,
+    #: was never answered. Written on insert, then by :meth:`Store.mark_handled`.
+    handled_at: datetime | None = None
 
     @classmethod
     def from_wire(cls, wire: Mapping[str, Any]) -> MessageRecord:
@@ -235,6 +242,14 @@ class Store(Protocol):
     def delete_message(
         self, message_id: str, *, owner: str | None, thread_id: str | None = None
     ) -> bool: ...
+
+    def mark_handled(
+        self, message_id: str, *, owner: str | None, thread_id: str | None = None
+    ) -> bool:
+        """Record that the handler of the message finished (once: a later call changes
+        nothing). False when there is no such message of this owner, or it was marked
+        already."""
+        ...
 
     def thread_messages(self, thread_id: str, *, owner: str | None) -> list[MessageRecord]:
         """The thread's messages in chat order (creation time, then write order);

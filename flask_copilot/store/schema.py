@@ -184,14 +184,34 @@ def _step_v2(conn: Connection) -> None:
     )
 
 
+_V3_MESSAGE_COLUMNS = (
+    # The chat session that accepted a user's message, and when its handler finished:
+    # a message accepted by a session that is gone and never handled was not answered.
+    ("session_id", ID),
+    ("handled_at", UTCDateTime()),
+)
+
+
+def _step_v3(conn: Connection) -> None:
+    preparer = conn.dialect.identifier_preparer
+    table = preparer.quote("copilot_messages")
+    for name, type_ in _V3_MESSAGE_COLUMNS:
+        ddl = type_.compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {preparer.quote(name)} {ddl}"))
+    # What was stored before had its answer, or is past helping: not reported.
+    conn.execute(sa.text(f"UPDATE {table} SET handled_at = created_at"))
+
+
 #: ``STEPS[n]`` upgrades a database at version ``n`` to ``n + 1``.
-STEPS: list[Callable[[Connection], None]] = [_step_v1, _step_v2]
+STEPS: list[Callable[[Connection], None]] = [_step_v1, _step_v2, _step_v3]
 LATEST = len(STEPS)
 
 #: The current tables, for queries.
 METADATA = sa.MetaData()
 _v1_tables(METADATA)
 _v2_tables(METADATA)
+for _name, _type in _V3_MESSAGE_COLUMNS:
+    METADATA.tables["copilot_messages"].append_column(sa.Column(_name, _type))
 TABLES = METADATA.tables
 users = TABLES["copilot_users"]
 threads = TABLES["copilot_threads"]

@@ -207,6 +207,16 @@ class SQLAlchemyStore:
             event.listen(self.engine, "begin", _sqlite_on_begin)
         elif self.url.get_driver_name() == "psycopg":
             _make_psycopg_cooperative()
+        # What a database call can raise besides SQLAlchemy's own errors: the driver's
+        # (PEP 249 ``Error``: raised unwrapped from connection events) and encoding
+        # errors, e.g. sqlite3 refusing a lone surrogate with UnicodeEncodeError.
+        driver_error = getattr(self.engine.dialect.loaded_dbapi, "Error", sqlite3.Error)
+        self._failures: tuple[type[BaseException], ...] = (
+            sa.exc.SQLAlchemyError,
+            driver_error,
+            sqlite3.Error,
+            UnicodeError,
+        )
         self._insert = (sqlite_dialect if backend == "sqlite" else pg_dialect).insert
         self._writer = self.engine.execution_options(**{_WRITE: True})
         self._prepare_statements()
@@ -280,12 +290,15 @@ class SQLAlchemyStore:
 
     @contextlib.contextmanager
     def _database_errors(self) -> Iterator[None]:
-        """Callers catch one exception type: database failures become StoreError."""
+        """Callers catch one exception type: every failure of the database, its driver
+        or the encoding of a value becomes a StoreError (a NotFound stays itself)."""
         try:
             yield
-        except sa.exc.SQLAlchemyError as error:
+        except StoreError:
+            raise
+        except self._failures as error:
             cause = getattr(error, "orig", None) or error
-            raise StoreError(f"{self.describe()}: {cause}") from error
+            raise StoreError(f"{self.describe()}: {type(cause).__name__}: {cause}") from error
 
     # --- users ------------------------------------------------------------------------
 
@@ -441,6 +454,8 @@ class SQLAlchemyStore:
             "parent_id": message.parent_id,
             "metadata": message.metadata,
             "actions": message.actions,
+            "session_id": message.session_id,
+            "handled_at": message.handled_at,
         }
         with self._write() as conn:
             if conn.execute(touch, touch_params).rowcount == 0:
@@ -458,6 +473,24 @@ class SQLAlchemyStore:
         self, message_id: str, *, owner: str | None, thread_id: str | None = None
     ) -> bool:
         return self._delete_in_scope(messages.c.id, message_id, owner, thread_id)
+
+    def mark_handled(
+        self, message_id: str, *, owner: str | None, thread_id: str | None = None
+    ) -> bool:
+        scope = self._thread_scope(owner, thread_id)
+        if scope is None:
+            return False
+        with self._write() as conn:
+            result = conn.execute(
+                sa.update(messages)
+                .where(
+                    messages.c.id == message_id,
+                    messages.c.thread_id.in_(scope),
+                    messages.c.handled_at.is_(None),
+                )
+                .values(handled_at=self._clock())
+            )
+        return result.rowcount > 0
 
     def _delete_in_scope(
         self, key: sa.Column[Any], message_id: str, owner: str | None, thread_id: str | None
@@ -723,6 +756,8 @@ def _message(row: sa.Row[Any]) -> MessageRecord:
         parent_id=row.parent_id,
         metadata=dict(row.metadata or {}),
         actions=list(row.actions or []),
+        session_id=row.session_id,
+        handled_at=row.handled_at,
     )
 
 
