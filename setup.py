@@ -22,7 +22,6 @@ setup(
         "python-socketio>=5.18,<6",
         "python-engineio>=4.15,<5",
         "simple-websocket>=1.1",
-        "flask-cors>=6",
         "pyjwt>=2.10,<3",
         "marshmallow>=4,<5",
         # Persistence is on by default (a SQLite file in the instance folder).

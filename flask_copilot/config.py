@@ -79,6 +79,17 @@ class _ConfigSchema(Schema):
     COPILOT_MAX_MESSAGE_CHARS = _positive_int(load_default=100_000)
     COPILOT_MAX_PENDING_MESSAGES = _positive_int(load_default=20)
     COPILOT_REPLAY_BUFFER = _positive_int(load_default=1000)
+    COPILOT_REPLAY_BUFFER_BYTES = _positive_int(load_default=2 * 1024 * 1024)
+    # None: no limit. Per process; the oldest detached sessions make room first.
+    COPILOT_MAX_SESSIONS_PER_USER = _positive_int(load_default=20, allow_none=True)
+    COPILOT_MAX_SESSIONS_PER_ADDRESS = _positive_int(load_default=200, allow_none=True)
+    # Proxies in front of the server whose X-Forwarded-For entry is trusted (0: none,
+    # the socket's peer address is the client's).
+    COPILOT_TRUSTED_PROXIES = fields.Integer(
+        strict=True, load_default=0, validate=validate.Range(min=0, max=10)
+    )
+    # Longest lifetime a token may claim (exp - now, and exp - iat): 30 days.
+    COPILOT_MAX_TOKEN_TTL = _positive_seconds(load_default=30 * 24 * 3600.0)
     COPILOT_TRANSPORTS = fields.List(
         fields.String(validate=validate.OneOf(TRANSPORTS)),
         validate=validate.Length(min=1),
@@ -126,6 +137,11 @@ class CopilotConfig:
     max_message_chars: int
     max_pending_messages: int
     replay_buffer: int
+    replay_buffer_bytes: int
+    max_sessions_per_user: int | None
+    max_sessions_per_address: int | None
+    trusted_proxies: int
+    max_token_ttl: float
     transports: tuple[str, ...]
     assistant_name: str
     socketio_path: str | None
@@ -158,6 +174,12 @@ def load_config(
             for key, msgs in sorted(messages.items())
         )
         raise ConfigError(f"Invalid flask_copilot configuration: {problems}") from None
+    if data["COPILOT_TOKEN_TTL"] > data["COPILOT_MAX_TOKEN_TTL"]:
+        raise ConfigError(
+            "Invalid flask_copilot configuration: COPILOT_TOKEN_TTL: longer than "
+            f"COPILOT_MAX_TOKEN_TTL ({data['COPILOT_MAX_TOKEN_TTL']:.0f} s): the tokens "
+            "minted for your users would be refused."
+        )
     return CopilotConfig(
         async_mode=data["COPILOT_ASYNC_MODE"],
         auth_secret=data["COPILOT_AUTH_SECRET"],
@@ -176,6 +198,11 @@ def load_config(
         max_message_chars=data["COPILOT_MAX_MESSAGE_CHARS"],
         max_pending_messages=data["COPILOT_MAX_PENDING_MESSAGES"],
         replay_buffer=data["COPILOT_REPLAY_BUFFER"],
+        replay_buffer_bytes=data["COPILOT_REPLAY_BUFFER_BYTES"],
+        max_sessions_per_user=data["COPILOT_MAX_SESSIONS_PER_USER"],
+        max_sessions_per_address=data["COPILOT_MAX_SESSIONS_PER_ADDRESS"],
+        trusted_proxies=data["COPILOT_TRUSTED_PROXIES"],
+        max_token_ttl=data["COPILOT_MAX_TOKEN_TTL"],
         transports=tuple(data["COPILOT_TRANSPORTS"]),
         assistant_name=data["COPILOT_ASSISTANT_NAME"],
         socketio_path=data["COPILOT_SOCKETIO_PATH"],

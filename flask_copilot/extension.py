@@ -15,11 +15,13 @@ from .auth.origins import OriginPolicy
 from .config import ConfigError, CopilotConfig, load_config
 from .core.hooks import HookRegistry
 from .errors import SessionNotFound
+from .protocol.wire_json import MAX_CHARS, BoundedJSON
 from .server.auth_policy import resolve_auth
 from .server.cluster import open_cluster
 from .server.eventlet_close import close_websockets_once
 from .server.identity_views import copilot_widget, make_identity_blueprint, refuse_foreign_origin
 from .server.namespace import CopilotNamespace
+from .server.packets import SafePacket, guard_packets
 from .server.persistence import Persister
 from .server.process_mode import (
     detect_process_mode,
@@ -88,6 +90,7 @@ class Copilot:
         refusals = RefusalLog()
         if socketio is None:
             path = config.socketio_path or f"{prefix}/ws/socket.io"
+            packet_limit = _packet_limit(config)
             socketio = SocketIO(
                 app,
                 async_mode=config.async_mode,
@@ -100,6 +103,11 @@ class Copilot:
                 # Our socket handlers only validate and queue: run them inline, in the
                 # order the client sent them (see server/namespace.py).
                 async_handlers=False,
+                # Packets: bounded JSON, malformed ones refused (server/packets.py).
+                # python-engineio applies `json` process-wide, to its own packets too.
+                json=BoundedJSON(max_chars=packet_limit),
+                serializer=type("CopilotPacket", (SafePacket,), {}),
+                max_http_buffer_size=packet_limit,
             )
             close_websockets_once(socketio)
         else:
@@ -137,7 +145,11 @@ class Copilot:
         app.register_blueprint(make_identity_blueprint(state), url_prefix=prefix or None)
         app.jinja_env.globals.setdefault("copilot_widget", copilot_widget)
         app.register_error_handler(SessionNotFound, _session_not_found)
-        socketio.on_namespace(CopilotNamespace(state))
+        copilot_namespace = CopilotNamespace(state)
+        socketio.on_namespace(copilot_namespace)
+        if issubclass(socketio.server.packet_class, SafePacket):
+            # An app's own SocketIO gets this only when it opted in (docs/deploy.md).
+            guard_packets(socketio.server, copilot_namespace.refuse_malformed_packet)
         _register_cli(app)
         warn_about_the_process(config.async_mode, detected)
 
@@ -236,6 +248,12 @@ def _open(url: str, instance_path: str) -> Store:
     store = open_store(url, instance_path)
     assert store is not None  # only None for url None
     return store
+
+
+def _packet_limit(config: CopilotConfig) -> int:
+    """The largest Socket.IO frame a client may send: Engine.IO's default 1 MB, or more
+    when the longest message (every character JSON-escaped, 6 bytes) needs it."""
+    return max(MAX_CHARS, 6 * config.max_message_chars + 64 * 1024)
 
 
 def _session_not_found(error: SessionNotFound) -> Any:

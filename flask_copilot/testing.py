@@ -164,11 +164,14 @@ class CopilotTestClient:
         *,
         session_id: str | None = None,
         last_seq: int | None = None,
+        thread_id: str | None = None,
         auth: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Connect, send ``ready``, and wait for the ``session`` event; return it.
 
-        ``auth`` replaces the handshake object entirely (to test bad handshakes).
+        ``session_id``/``last_seq``: reattach like the widget after a drop;
+        ``thread_id``: resume a stored conversation. ``auth`` replaces the handshake
+        object entirely (to test bad handshakes).
         """
         settings = self.settings()
         self._namespace = settings["socket"]["namespace"]
@@ -181,6 +184,8 @@ class CopilotTestClient:
                 handshake["sessionId"] = session_id
             if last_seq is not None:
                 handshake["lastSeq"] = last_seq
+            if thread_id:
+                handshake["threadId"] = thread_id
         refusals: list[str] = []
         # Handlers of one namespace: python-socketio never falls back to namespace "*"
         # once a namespace has a handler table of its own.
@@ -232,13 +237,21 @@ class CopilotTestClient:
 
     # --- sending -----------------------------------------------------------------------
 
-    def emit(self, event: str, data: Any = None) -> None:
-        """Send any event, fire and forget (for protocol tests)."""
-        self._sio.emit(event, data, namespace=self._namespace)
+    def emit(
+        self, event: str, data: Any = None, callback: Callable[..., Any] | None = None
+    ) -> None:
+        """Send any event (for protocol tests); ``callback`` gets the acknowledgement.
+        A tuple ``data`` is sent as several arguments."""
+        self._sio.emit(event, data, namespace=self._namespace, callback=callback)
 
     def call(self, event: str, data: Any = None) -> Any:
         """Send any event and return the server's acknowledgement."""
         return self._sio.call(event, data, namespace=self._namespace, timeout=self.timeout)
+
+    def send_raw(self, packet: str | bytes) -> None:
+        """Send one raw Engine.IO message, e.g. a hand-made Socket.IO packet
+        (``'2/copilot,["ready",{}]'``), to test how the server takes malformed ones."""
+        self._sio.eio.send(packet)
 
     def send(
         self,
@@ -247,11 +260,13 @@ class CopilotTestClient:
         type: str = "user_message",
         metadata: dict[str, Any] | None = None,
         client_id: str | None = None,
+        resend_of: str | None = None,
     ) -> str:
         """Send a message and return the server's id for it (raises on refusal).
 
         Waits for the server's acknowledgement, like the widget: that is what keeps a
         session's messages in order whatever the server's handler settings.
+        ``resend_of``: the id of an ``unanswered`` message this one sends again.
         """
         payload: dict[str, Any] = {
             "clientId": client_id or str(uuid.uuid4()),
@@ -260,6 +275,8 @@ class CopilotTestClient:
         }
         if metadata is not None:
             payload["metadata"] = metadata
+        if resend_of is not None:
+            payload["resendOf"] = resend_of
         ack = self.call("client_message", payload)
         if not isinstance(ack, dict) or not ack.get("ok"):
             raise ServerRefused((ack or {}).get("error", {"code": "no_ack", "message": repr(ack)}))

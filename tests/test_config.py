@@ -31,6 +31,10 @@ def test_defaults() -> None:
         ("COPILOT_MAX_MESSAGE_CHARS", 0),
         ("COPILOT_MAX_MESSAGE_CHARS", 10.5),
         ("COPILOT_ALLOW_ORIGINS", "https://a.example"),
+        ("COPILOT_REPLAY_BUFFER_BYTES", 0),
+        ("COPILOT_MAX_SESSIONS_PER_USER", 0),
+        ("COPILOT_TRUSTED_PROXIES", -1),
+        ("COPILOT_MAX_TOKEN_TTL", "forever"),
         ("COPILOT_FUNCTON_TIMEOUT", 5),  # a typo is an unknown key
     ],
 )

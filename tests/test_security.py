@@ -20,7 +20,7 @@ import requests
 import socketio
 from flask import Flask
 
-from flask_copilot import User, create_jwt
+from flask_copilot import ConfigError, User, create_jwt
 from flask_copilot.server.state import get_state
 from flask_copilot.testing import ConnectionRefused, CopilotTestClient, LiveServer
 from tests.apps.secure_app import ALLOWED_ORIGIN, SECRET, create_app
@@ -117,6 +117,24 @@ BAD_TOKENS = {
     "no exp": lambda: jwt.encode({"identifier": "alice"}, SECRET, algorithm="HS256"),
     "no identifier": lambda: jwt.encode({"exp": int(time.time()) + 60}, SECRET, algorithm="HS256"),
     "garbage": lambda: "not.a.jwt",
+    # PyJWT alone takes a numeric string as exp, and any lifetime.
+    "exp as a numeric string": lambda: jwt.encode(
+        {"identifier": "alice", "exp": str(int(time.time()) + 3600)}, SECRET, algorithm="HS256"
+    ),
+    "exp 10^30": lambda: jwt.encode(
+        {"identifier": "alice", "exp": 10**30}, SECRET, algorithm="HS256"
+    ),
+    "exp 31 days away": lambda: token_for(expires_in=timedelta(days=31)),
+    "issued 40 days before it expires": lambda: jwt.encode(
+        {"identifier": "alice", "iat": int(time.time()) - 40 * 86400, "exp": int(time.time()) + 60},
+        SECRET,
+        algorithm="HS256",
+    ),
+    "iat as a string": lambda: jwt.encode(
+        {"identifier": "alice", "iat": "yesterday", "exp": int(time.time()) + 60},
+        SECRET,
+        algorithm="HS256",
+    ),
 }
 
 
@@ -134,6 +152,41 @@ def test_bad_tokens_are_refused_and_logged(
     line = logged.getMessage()
     assert "invalid token" in line and f"origin {ALLOWED_ORIGIN}" in line
     assert bad not in line and not logged.exc_info
+
+
+@pytest.mark.parametrize(
+    "kind,why",
+    [
+        ("exp as a numeric string", "'exp' must be a number of seconds, not str"),
+        ("exp 10^30", "the limit is 2592000 s (COPILOT_MAX_TOKEN_TTL)"),
+        ("issued 40 days before it expires", "(exp - iat); the limit is 2592000 s"),
+    ],
+)
+def test_a_lenient_exp_is_refused_with_a_reason_in_the_log_never_the_token(
+    server: str, kind: str, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="flask_copilot")
+    token = BAD_TOKENS[kind]()
+    refused_reason(server, access_token=token)
+    bearer = requests.get(
+        f"{server}/api/hello", headers={"Authorization": f"Bearer {token}"}, timeout=5
+    )
+    assert bearer.status_code == 401 and bearer.json()["error"] == "invalid_token"
+    lines = [r.getMessage() for r in caplog.records if "invalid token" in r.getMessage()]
+    assert len(lines) == 2 and all(why in line for line in lines), lines
+    assert not any(token in r.getMessage() for r in caplog.records)
+
+
+def test_a_token_within_the_maximum_lifetime_is_accepted(server: str) -> None:
+    with CopilotTestClient(
+        server, access_token=token_for("ivy", expires_in=timedelta(days=29))
+    ) as client:
+        assert client.chat("who?").text == 'ivy {"team": "a"}'
+
+
+def test_a_token_ttl_longer_than_the_maximum_fails_at_init_app() -> None:
+    with pytest.raises(ConfigError, match="COPILOT_TOKEN_TTL: longer than COPILOT_MAX_TOKEN_TTL"):
+        create_app(COPILOT_TOKEN_TTL=3600, COPILOT_MAX_TOKEN_TTL=60)
 
 
 def test_no_token_is_refused_and_logged(server: str, caplog: pytest.LogCaptureFixture) -> None:
@@ -241,6 +294,56 @@ def test_http_refuses_a_foreign_origin_and_allows_the_listed_one(server: str) ->
         timeout=5,
     )
     assert "authorization" in preflight.headers["Access-Control-Allow-Headers"].lower()
+
+
+REFUSED_ORIGINS = [
+    EVIL,
+    ALLOWED_ORIGIN.upper(),  # flask-cors matched origins ignoring case
+    "https://SHOP.example",
+    ALLOWED_ORIGIN + "/",
+    ALLOWED_ORIGIN + ".evil.example",
+    "null",
+]
+
+
+@pytest.mark.parametrize("origin", REFUSED_ORIGINS)
+def test_a_refused_origin_is_never_reflected_on_any_route(server: str, origin: str) -> None:
+    preflight = {
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization",
+    }
+    answers = {
+        "settings": requests.get(
+            f"{server}/copilot/settings", headers={"Origin": origin}, timeout=5
+        ),
+        "widget": requests.get(f"{server}/copilot/index.js", headers={"Origin": origin}, timeout=5),
+        "preflight": requests.options(
+            f"{server}/copilot/settings", headers={"Origin": origin, **preflight}, timeout=5
+        ),
+        "token": requests.post(f"{server}/copilot/token", headers={"Origin": origin}, timeout=5),
+        "socket.io": requests.get(
+            f"{server}/ws/socket.io/?EIO=4&transport=polling", headers={"Origin": origin}, timeout=5
+        ),
+    }
+    for route, answer in answers.items():
+        assert answer.status_code in (400, 403), (route, answer.status_code)
+        reflected = {
+            k: v for k, v in answer.headers.items() if k.lower().startswith("access-control")
+        }
+        assert reflected == {}, (route, reflected)
+
+
+def test_origin_entries_are_exact_names_not_patterns() -> None:
+    app = create_app(COPILOT_ALLOW_ORIGINS=["https://*.shop.example"])
+    with LiveServer(app) as live:
+        answer = requests.get(
+            # flask-cors took an entry with "*" for a regular expression, which this matches.
+            f"{live.url}/copilot/settings",
+            headers={"Origin": "https://xshop.example"},
+            timeout=5,
+        )
+    assert answer.status_code == 403
+    assert "Access-Control-Allow-Origin" not in answer.headers
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])

@@ -25,7 +25,9 @@ def make_session(
         spawn=spawned.append,
         create_event=threading.Event,
         settings=SessionSettings(
-            replay_limit=kwargs.pop("replay_limit", 100), max_pending=kwargs.pop("max_pending", 5)
+            replay_limit=kwargs.pop("replay_limit", 100),
+            replay_bytes=kwargs.pop("replay_bytes", 1 << 20),
+            max_pending=kwargs.pop("max_pending", 5),
         ),
         **kwargs,
     )
@@ -67,6 +69,24 @@ def test_replay_reports_a_gap_when_the_buffer_overflowed() -> None:
         session.emit(name, {})
     assert not session.attach("sid", 1, ("session", {}))
     assert session.attach("sid2", 2, ("session", {}))
+
+
+def test_the_replay_buffer_is_bounded_by_bytes_oldest_first() -> None:
+    transport, spawned = RecordingTransport(), []
+    session = make_session(transport, spawned, replay_bytes=10_000)
+    for n in range(1, 31):
+        session.emit("new_message", {"message": {"content": f"{n} " + "x" * 990}})
+    assert 9_000 <= session.replay_size <= 10_000  # about nine of the thirty events
+    assert not session.attach("sid", 0, ("session", {}))  # the oldest are gone: a gap
+    replayed = [p["seq"] for _, e, p in transport.sent if e == "new_message"]
+    assert replayed == list(range(31 - len(replayed), 31)) and len(replayed) == 9
+    # Non-ASCII text counts for up to 4 bytes a character.
+    session.emit("new_message", {"message": {"content": "é" * 2000}})
+    assert session.replay_size <= 10_000 and transport.sent[-1][2]["seq"] == 31
+    # One event larger than the whole budget is still kept (the newest always is).
+    session.emit("new_message", {"message": {"content": "y" * 50_000}})
+    assert session.replay_size > 10_000
+    assert session.attach("sid2", 31, ("session", {}))
 
 
 def test_a_stale_socket_cannot_detach_the_current_one() -> None:

@@ -30,10 +30,6 @@ class OriginPolicy:
             return True
         return is_same_origin(origin, environ)
 
-    def cors_origins(self) -> str | list[str]:
-        """What flask-cors should allow (same-origin requests need no CORS headers)."""
-        return "*" if self.any else sorted(self.allowed)
-
 
 def is_same_origin(origin: str | None, environ: Mapping[str, Any]) -> bool:
     return bool(origin) and origin == own_origin(environ)

@@ -9,6 +9,8 @@ blocking (Safari, Chrome incognito) cannot break a cross-site embed. The token's
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +21,10 @@ from ..user import User
 
 ALGORITHM = "HS256"
 DEFAULT_TOKEN_LIFETIME = timedelta(days=15)
+#: ``COPILOT_MAX_TOKEN_TTL``'s default: the longest lifetime a token may claim.
+DEFAULT_MAX_TOKEN_TTL = 30 * 24 * 3600.0
+#: Clock skew allowed between the host that minted a token and us, in seconds.
+LEEWAY = 30.0
 logger = logging.getLogger("flask_copilot")
 
 
@@ -53,12 +59,18 @@ def encode_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def decode_token(token: str, secret: str) -> User:
-    """The token's user; raises :class:`InvalidToken` (with a reason for the log)."""
+def decode_token(token: str, secret: str, max_ttl: float = DEFAULT_MAX_TOKEN_TTL) -> User:
+    """The token's user; raises :class:`InvalidToken` (with a reason for the log, never
+    the token itself).
+
+    ``exp`` must be a number (PyJWT alone also takes a numeric string) and no further
+    than ``max_ttl`` seconds away; ``exp - iat`` too, when the token has an ``iat``.
+    """
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp"]})
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"{type(exc).__name__}: {exc}") from None
+    _check_lifetime(claims, max_ttl)
     identifier = claims.get("identifier")
     metadata = claims.get("metadata") or {}
     if not isinstance(identifier, str) or not identifier:
@@ -71,6 +83,29 @@ def decode_token(token: str, secret: str) -> User:
         display_name=display_name if isinstance(display_name, str) else None,
         metadata=metadata,
     )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_lifetime(claims: dict[str, Any], max_ttl: float) -> None:
+    exp, iat = claims["exp"], claims.get("iat")
+    if not _is_number(exp):
+        raise InvalidToken(f"'exp' must be a number of seconds, not {type(exp).__name__}")
+    if exp - time.time() > max_ttl + LEEWAY:
+        raise InvalidToken(
+            f"'exp' is {exp - time.time():.0f} s away; the limit is {max_ttl:.0f} s "
+            "(COPILOT_MAX_TOKEN_TTL)"
+        )
+    if iat is not None:
+        if not _is_number(iat):
+            raise InvalidToken(f"'iat' must be a number of seconds, not {type(iat).__name__}")
+        if exp - iat > max_ttl + LEEWAY:
+            raise InvalidToken(
+                f"the token lives {exp - iat:.0f} s (exp - iat); the limit is {max_ttl:.0f} s "
+                "(COPILOT_MAX_TOKEN_TTL)"
+            )
 
 
 def bearer_token(headers: Any) -> str | None:

@@ -35,6 +35,18 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def approx_size(value: Any) -> int:
+    """About how many bytes ``value`` takes as JSON; cheap, and never less for text
+    (a non-ASCII character counts 4)."""
+    if isinstance(value, str):
+        return len(value) if value.isascii() else 4 * len(value)
+    if isinstance(value, dict):
+        return 2 + sum(approx_size(k) + approx_size(v) + 2 for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return 2 + sum(approx_size(item) + 1 for item in value)
+    return 8
+
+
 @dataclass
 class TaskState:
     """The handler currently running for a session; stop flips ``stop_requested`` and
@@ -145,6 +157,9 @@ class SessionSettings:
     """
 
     replay_limit: int = 1000
+    #: The replay buffer's budget in bytes (``COPILOT_REPLAY_BUFFER_BYTES``): the oldest
+    #: events leave first; the newest one always stays.
+    replay_bytes: int = 2 * 1024 * 1024
     max_pending: int = 20
     assistant_name: str = "Assistant"
     function_timeout: float = 60.0
@@ -157,6 +172,7 @@ class BufferedEvent:
     seq: int
     event: str
     payload: dict[str, Any]
+    size: int = 0
 
 
 class ChatSession(BaseSession):
@@ -199,7 +215,8 @@ class ChatSession(BaseSession):
         self._max_pending = settings.max_pending
         self._lock = threading.Lock()
         self._seq = 0
-        self._replay: deque[BufferedEvent] = deque(maxlen=settings.replay_limit)
+        self._replay: deque[BufferedEvent] = deque()
+        self._replay_size = 0
         self._jobs: deque[Job] = deque()
         self._runner_active = False
         self._seen_client_ids: OrderedDict[str, str] = OrderedDict()
@@ -214,6 +231,11 @@ class ChatSession(BaseSession):
         #: Writes held back until the user's first message: a chat nobody wrote in
         #: (just a greeting) is not stored as a conversation. None once it is stored.
         self.unstored: list[tuple[str, dict[str, Any]]] | None = []
+        #: Ids of the resumed thread's messages that were accepted and never answered
+        #: (sent with the ``session`` greeting, until sent again).
+        self.unanswered: list[str] = []
+        #: The client's address (per-address session limits).
+        self.address: str | None = None
         self._waits: dict[str, PendingWait] = {}
         self._actions: OrderedDict[str, SentAction] = OrderedDict()
 
@@ -226,15 +248,30 @@ class ChatSession(BaseSession):
     def emit(self, event: str, payload: dict[str, Any], *, persist: bool = True) -> None:
         """Number the event, keep it for replay, send it if a socket is attached, then
         let the observer persist it (outside the lock: a write never delays a send)."""
+        size = approx_size(payload)
         with self._lock:
             self._seq += 1
             numbered = {"seq": self._seq, **payload}
-            self._replay.append(BufferedEvent(self._seq, event, numbered))
+            self._buffer(BufferedEvent(self._seq, event, numbered, size))
             if self.target_sid is not None:
                 self._transport.send(self.target_sid, event, numbered)
         if persist:
             self.record(event, payload)
         self._after_emit()
+
+    def _buffer(self, event: BufferedEvent) -> None:
+        """Keep ``event`` for replay within the count and byte budgets (lock held)."""
+        replay = self._replay
+        replay.append(event)
+        self._replay_size += event.size
+        limit, budget = self.settings.replay_limit, self.settings.replay_bytes
+        while len(replay) > limit or (self._replay_size > budget and len(replay) > 1):
+            self._replay_size -= replay.popleft().size
+
+    @property
+    def replay_size(self) -> int:
+        """Bytes (estimated) the replay buffer holds."""
+        return self._replay_size
 
     def attach(self, sid: str, last_seq: int | None, greeting: tuple[str, dict[str, Any]]) -> bool:
         """Make ``sid`` the target: send ``greeting`` (the ``session`` event), then what

@@ -41,14 +41,18 @@ identified); `auth.required` is `mode == "required"`, for older clients.
 
 - A connection is refused (`connect_error`, message `code: detail`) when the handshake
   is invalid (`invalid_handshake`), its origin is not allowed (`origin_not_allowed`), the
-  token is missing (with sign-in required) or bad (`not_authenticated`), or the server
-  cannot identify users as configured (`server_misconfigured`).
+  token is missing (with sign-in required) or bad (`not_authenticated`), the server
+  cannot identify users as configured (`server_misconfigured`), or the user or the
+  address already has as many live sessions as allowed (`too_many_sessions`;
+  `COPILOT_MAX_SESSIONS_PER_USER` / `_PER_ADDRESS`, detached sessions are ended to make
+  room first).
 - A new connection creates a **chat session** with a server-made id; `on_chat_start`
   is queued as its first job. A connection whose handshake names the `sessionId` of a
   live session of the same user **reattaches** to it (`restored: true`).
 - After connecting, the client sends `ready`. The server answers `session` and then
-  replays the session's events with `seq > lastSeq` (from a bounded buffer,
-  `COPILOT_REPLAY_BUFFER`; for a new session, all of them). Until `ready`, nothing is
+  replays the session's events with `seq > lastSeq` (from a buffer bounded in events,
+  `COPILOT_REPLAY_BUFFER`, and in bytes, `COPILOT_REPLAY_BUFFER_BYTES`: the oldest
+  leave first; for a new session, all of them). Until `ready`, nothing is
   sent to the socket (events are buffered).
 - **Every server-to-client event carries `seq`**, per session, from 1, increasing by 1;
   `session` carries the number of the last event so far without taking one. Clients
@@ -69,14 +73,37 @@ Handlers of one session run one at a time, in arrival order; each is wrapped in
 each `client_message` ack before sending the next, which keeps order whatever the
 server's Socket.IO handler settings.
 
+## Messages that were never answered
+
+A `client_message` acknowledged `ok` is stored (persistence on) and queued; one that
+cannot be stored is refused (`store_unavailable`) and may be sent again with the same
+`clientId`. If the server process holding the session stops before the message's
+handler ends (`task_end` with its id), nobody will answer it: the client reconnects,
+gets a new session (`restored: false`), and, when the thread is resumed,
+`session.unanswered` lists those messages. A client also knows it by itself: a message
+acknowledged without `askAnswer` whose `task_end` had not come when its session was
+lost was not answered. Offer to send it again: a new `client_message` with the same
+text and `resendOf` naming it (it is then no longer reported).
+
+## Text
+
+Every string a client sends (any field, and inside metadata and function results) is
+Unicode text: a lone UTF-16 surrogate (what `"😀".slice(0, 1)` sends) becomes U+FFFD,
+as the web platform does when it encodes such a string; NUL (U+0000) is refused
+(`invalid_event` naming the field).
+
 ## Errors
 
 A client event that fails validation, is unknown, or exceeds a limit gets an `error`
 event naming the problem, and, when the client asked for an acknowledgement,
 `{{"ok": false, "error": {{"code": …, "message": …}}}}` (a client may then show only the
 ack's error). The connection and the session go on. Events sent on a socket whose
-session has ended get `no_session`. A Socket.IO frame over 1 MB closes the connection
-(Engine.IO's `maxPayload`).
+session has ended get `no_session`. Events named `connect` or `disconnect` are the
+transport's own: sent by a client they are refused (`unknown_event`). A packet that is
+not valid Socket.IO (an event without a name, not a list, JSON nested deeper than 64
+levels) is dropped with an `error` event (`invalid_event`, message `Malformed Socket.IO
+packet: …`). A Socket.IO frame over 1 MB (more when `COPILOT_MAX_MESSAGE_CHARS` needs
+it) closes the connection (Engine.IO's `maxPayload`).
 """
 
 
@@ -87,14 +114,17 @@ def _field_type(field: fields.Field[Any]) -> str:
         return f"object ({name})"
     if isinstance(field, fields.List):
         return f"list of {_field_type(field.inner)}"
-    return {
-        fields.String: "string",
-        fields.Integer: "integer",
-        fields.Float: "number",
-        fields.Boolean: "boolean",
-        fields.Dict: "object",
-        fields.Raw: "any JSON",
-    }.get(type(field), type(field).__name__)
+    for kind, name in (
+        (fields.String, "string"),
+        (fields.Integer, "integer"),
+        (fields.Float, "number"),
+        (fields.Boolean, "boolean"),
+        (fields.Dict, "object"),
+        (fields.Raw, "any JSON"),
+    ):
+        if isinstance(field, kind):
+            return name
+    return type(field).__name__
 
 
 def _describe_validator(validator: object) -> str | None:

@@ -17,6 +17,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from .text import has_nul, without_lone_surrogates
+from .wire_json import MAX_DEPTH
+
 PROTOCOL_VERSION = 1
 
 MAX_ID_CHARS = 64
@@ -43,13 +46,55 @@ def _bounded_json(limit: int, what: str) -> validate.Validator:
     return _BoundedJson()
 
 
-def _id_field(**kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=MAX_ID_CHARS), **kwargs)
+class Text(fields.String):
+    """A client's string, as ``protocol/text.py`` decides: lone UTF-16 surrogates become
+    U+FFFD, NUL is refused. Every string field of a client event is one."""
+
+    default_error_messages = {"nul": "Contains a NUL character (U+0000)."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if has_nul(text):
+            raise self.make_error("nul")
+        return without_lone_surrogates(text)
+
+
+class JsonValue(fields.Raw):
+    """Any JSON value a client sends (metadata, a function's result): its strings, keys
+    included, follow the rules of :class:`Text`."""
+
+    default_error_messages = {
+        "nul": "Contains a NUL character (U+0000).",
+        "deep": f"Nested deeper than {MAX_DEPTH} levels.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        return self._clean(value, 0)
+
+    def _clean(self, value: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise self.make_error("deep")
+        if isinstance(value, str):
+            if has_nul(value):
+                raise self.make_error("nul")
+            return without_lone_surrogates(value)
+        if isinstance(value, dict):
+            return {self._clean(k, depth): self._clean(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._clean(item, depth + 1) for item in value]
+        return value
+
+
+def _id_field(**kwargs: Any) -> Text:
+    return Text(validate=validate.Length(min=1, max=MAX_ID_CHARS), **kwargs)
 
 
 def _metadata_field(**kwargs: Any) -> fields.Dict:
     return fields.Dict(
-        keys=fields.String(), validate=_bounded_json(MAX_METADATA_BYTES, "metadata"), **kwargs
+        keys=Text(),
+        values=JsonValue(),
+        validate=_bounded_json(MAX_METADATA_BYTES, "metadata"),
+        **kwargs,
     )
 
 
@@ -68,12 +113,12 @@ class _Seq(Schema):
 class HandshakeAuth(Schema):
     """The Socket.IO ``auth`` object sent with the connection request."""
 
-    clientType = fields.String(
+    clientType = Text(
         load_default="copilot",
         validate=validate.OneOf(CLIENT_TYPES),
         metadata={"doc": "`copilot` for the embedded widget (it answers function calls)."},
     )
-    accessToken = fields.String(
+    accessToken = Text(
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=MAX_TOKEN_CHARS),
@@ -98,8 +143,8 @@ class HandshakeAuth(Schema):
             "anything else starts a new one."
         },
     )
-    language = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=35))
-    chatProfile = fields.String(
+    language = Text(load_default=None, allow_none=True, validate=validate.Length(max=35))
+    chatProfile = Text(
         load_default=None, allow_none=True, validate=validate.Length(max=100)
     )
     protocol = fields.Integer(load_default=PROTOCOL_VERSION)
@@ -118,12 +163,20 @@ class ClientMessageEvent(Schema):
         allow_none=True,
         metadata={"doc": "Client-made id; a resend with the same id is not handled twice."},
     )
-    type = fields.String(load_default="user_message", validate=validate.OneOf(CLIENT_MESSAGE_TYPES))
-    content = fields.String(
+    type = Text(load_default="user_message", validate=validate.OneOf(CLIENT_MESSAGE_TYPES))
+    content = Text(
         required=True,
         metadata={"doc": "Text; at most `COPILOT_MAX_MESSAGE_CHARS` characters."},
     )
     metadata = _metadata_field(load_default=dict)
+    resendOf = _id_field(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "doc": "The id of an `unanswered` message this one sends again: that one is "
+            "no longer reported."
+        },
+    )
 
 
 class EmptyEvent(Schema):
@@ -132,12 +185,12 @@ class EmptyEvent(Schema):
 
 class CallFnResultEvent(Schema):
     callId = _id_field(required=True)
-    value = fields.Raw(
+    value = JsonValue(
         load_default=None,
         allow_none=True,
         validate=_bounded_json(MAX_FUNCTION_RESULT_BYTES, "value"),
     )
-    error = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    error = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
 class ActionEvent(Schema):
@@ -148,7 +201,7 @@ class ActionEvent(Schema):
 
 class ListThreadsEvent(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    before = fields.String(
+    before = Text(
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=200),
@@ -168,7 +221,7 @@ class FeedbackEvent(Schema):
         validate=validate.OneOf((0, 1)),
         metadata={"doc": "1 thumbs up, 0 thumbs down, null removes the feedback."},
     )
-    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    comment = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
 # --- acks --------------------------------------------------------------------------
@@ -181,7 +234,20 @@ class ErrorBody(Schema):
 
 class Ack(Schema):
     ok = fields.Boolean(required=True)
+    id = fields.String(metadata={"doc": "The server's id of what was accepted, if any."})
+    error = fields.Nested(ErrorBody)
+
+
+class MessageAck(Schema):
+    ok = fields.Boolean(required=True)
     id = fields.String(metadata={"doc": "The server's id of the accepted message."})
+    duplicate = fields.Boolean(
+        metadata={"doc": "The `clientId` was accepted before; `id` is that message's."}
+    )
+    askAnswer = fields.Boolean(
+        metadata={"doc": "The message answered the handler's waiting `ask`: no handler runs "
+        "for it (so no `task_start`/`task_end` carries its id)."}
+    )
     error = fields.Nested(ErrorBody)
 
 
@@ -252,6 +318,14 @@ class SessionEvent(_Seq):
     user = fields.Nested(UserInfo, required=True, allow_none=True)
     resumedThread = fields.Boolean(
         metadata={"doc": "True when the handshake's `threadId` was resumed."}
+    )
+    unanswered = fields.List(
+        fields.String(),
+        metadata={
+            "doc": "Ids of the resumed thread's user messages that were accepted but never "
+            "answered (the server holding them stopped before their handler finished). "
+            "Show them as not answered and offer to send them again (`resendOf`)."
+        },
     )
 
 
@@ -348,8 +422,10 @@ CLIENT_EVENTS: dict[str, EventSpec] = {
             ClientMessageEvent,
             "A message typed by the user, or context pushed by the host page "
             "(`system_message`). Queued behind the session's running handler; handlers "
-            "of one session run one at a time in arrival order.",
-            ack=Ack,
+            "of one session run one at a time in arrival order. Accepted means stored "
+            "(persistence on) and queued; a message that could not be stored is refused "
+            "(`store_unavailable`) and may be sent again with the same `clientId`.",
+            ack=MessageAck,
         ),
         EventSpec(
             "stop",

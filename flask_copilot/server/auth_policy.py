@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..auth.keys import derive_token_key
-from ..auth.tokens import InvalidToken, decode_token
+from ..auth.tokens import DEFAULT_MAX_TOKEN_TTL, InvalidToken, decode_token
 from ..config import ConfigError, CopilotConfig
 from ..core.hooks import HookRegistry
 from ..user import User
@@ -41,6 +41,8 @@ class AuthPolicy:
     mode: str
     #: Keys that verify tokens; the first one signs. Empty: no token can be checked.
     keys: tuple[str, ...]
+    #: The longest lifetime a token may claim (``COPILOT_MAX_TOKEN_TTL``).
+    max_ttl: float = DEFAULT_MAX_TOKEN_TTL
 
     @property
     def required(self) -> bool:
@@ -66,7 +68,7 @@ class AuthPolicy:
         error: InvalidToken | None = None
         for key in self.keys:
             try:
-                return decode_token(token, key)
+                return decode_token(token, key, self.max_ttl)
             except InvalidToken as exc:
                 error = error or exc
         assert error is not None
@@ -103,7 +105,7 @@ def resolve_auth(
             "register @copilot.identity_loader (with Flask's SECRET_KEY set) or "
             "@copilot.header_auth_callback."
         )
-    return AuthPolicy(mode=mode, keys=keys)
+    return AuthPolicy(mode=mode, keys=keys, max_ttl=config.max_token_ttl)
 
 
 def _token_keys(config: CopilotConfig, app_config: Mapping[str, Any]) -> tuple[str, ...]:

@@ -40,6 +40,7 @@ class Cluster(Protocol):
     def forget(self, session_id: str) -> None: ...
     def lookup(self, session_id: str) -> SessionRecord | None: ...
     def push(self, record: SessionRecord, event: str, payload: dict[str, Any]) -> bool: ...
+    def is_alive(self, node: str) -> bool: ...
     @property
     def node(self) -> str: ...
 
@@ -63,6 +64,9 @@ class LocalCluster:
 
     def push(self, record: SessionRecord, event: str, payload: dict[str, Any]) -> bool:
         return False
+
+    def is_alive(self, node: str) -> bool:
+        return node == self.node
 
 
 class RedisCluster:
@@ -156,6 +160,14 @@ class RedisCluster:
         message = json.dumps({"session": record.session_id, "event": event, "payload": payload})
         receivers: int = self._client.publish(self._channel(record.node), message)
         return receivers > 0
+
+    def is_alive(self, node: str) -> bool:
+        """Whether the process ``node`` still runs: it listens on its channel until it
+        stops, and Redis drops the subscription the moment its connection closes (a
+        killed process's directory entries outlive it by up to the TTL)."""
+        self._ensure_process()
+        counts = self._client.pubsub_numsub(self._channel(node))
+        return bool(counts and counts[0][1] > 0)
 
 
 def open_cluster(message_queue: str | None, namespace: str, ttl: float) -> Cluster:

@@ -27,9 +27,16 @@ class HistoryEvents(EventHandlers):
             logger.exception("could not look up thread %s", thread_id)
             return None
 
-    def _resume(self, session: ChatSession, thread: ThreadRecord) -> bool:
+    def _resume(
+        self, session: ChatSession, thread: ThreadRecord, lost_session: str | None = None
+    ) -> bool:
         """Show the stored conversation again, then run ``on_chat_resume`` (or, without
-        one, ``on_chat_start``). False when the store failed (start afresh instead)."""
+        one, ``on_chat_start``). False when the store failed (start afresh instead).
+
+        ``lost_session``: the session the client had before (the handshake's
+        ``sessionId``), gone from this process. The user messages it (or any other
+        session that is gone) accepted and never handled are ``session.unanswered``.
+        """
         assert self.state.persister is not None and session.user is not None
         store, owner = self.state.persister.store, session.user.identifier
         try:
@@ -40,6 +47,14 @@ class HistoryEvents(EventHandlers):
             return False
         session.resumed_thread = True
         session.unstored = None  # the conversation is stored already
+        session.unanswered = [
+            record.id
+            for record in records
+            if record.type == "user_message"
+            and record.handled_at is None
+            and record.session_id is not None
+            and (record.session_id == lost_session or not self._is_alive(record.session_id))
+        ]
         shown = []
         for record in records:
             if record.type not in MESSAGE_TYPES:
@@ -64,6 +79,16 @@ class HistoryEvents(EventHandlers):
         else:
             session.submit(runner.job(session, "on_chat_start"), force=True)
         return True
+
+    def _is_alive(self, session_id: str) -> bool:
+        """Whether a session still lives, here or in another process (whose handler
+        may still answer what it accepted)."""
+        local = self.state.registry.get(session_id)
+        if local is not None:
+            return not local.ended
+        cluster = self.state.cluster
+        record = cluster.lookup(session_id)
+        return record is not None and record.node != cluster.node and cluster.is_alive(record.node)
 
     def _history_owner(self, session: ChatSession, event: str) -> tuple[Store, str]:
         if self.state.persister is None or session.user is None:

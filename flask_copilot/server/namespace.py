@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, Namespace
 from marshmallow import ValidationError
 
+from ..auth.addresses import client_address
 from ..auth.origins import is_same_origin
 from ..auth.tokens import InvalidToken, load_identity
 from ..chat.actions import Action
@@ -26,13 +28,15 @@ from ..store import StoreError
 from ..user import User
 from .auth_policy import AuthPolicy
 from .cluster import SessionRecord
-from .events import client_event, describe_errors
+from .events import Refused, client_event, describe_errors
 from .history_events import HistoryEvents
+from .packets import MalformedPacket
 from .state import CopilotState
 
 logger = logging.getLogger("flask_copilot")
 
 _HANDSHAKE = HandshakeAuth()
+_TRANSPORT_EVENTS = ("connect", "disconnect")
 
 
 class SocketIOTransport:
@@ -55,17 +59,58 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
         self.transport = SocketIOTransport(state)
         self._restored: dict[str, bool] = {}
         self._reaper_started = False
+        self._proxy_warned = False
 
     # --- dispatch ----------------------------------------------------------------
 
     def trigger_event(self, event: str, *args: Any) -> Any:
-        if event in ("connect", "disconnect") or event in CLIENT_EVENTS:
+        if event in _TRANSPORT_EVENTS:
+            if self._raised_by_transport(event, args):
+                return super().trigger_event(event, *args)
+            # A client's frame named like the transport's events: python-socketio hands
+            # it to us the same way (as it does any event name). Only the transport may
+            # connect or disconnect a socket.
+            message = f"{event!r} is the transport's own event; a client cannot send it."
+        elif event in CLIENT_EVENTS:
             return super().trigger_event(event, *args)
+        else:
+            message = f"Unknown event {event!r}."
         sid = args[0] if args else None
         session = self.state.registry.by_sid(sid) if sid else None
         if session is not None:
-            return self._refuse(session, event, "unknown_event", f"Unknown event {event!r}.")
+            return self._refuse(session, event, "unknown_event", message)
         return None
+
+    def _raised_by_transport(self, event: str, args: tuple[Any, ...]) -> bool:
+        """Whether python-socketio itself raised ``connect``/``disconnect`` for a socket.
+
+        Its ``connect`` carries the socket's own WSGI environ (``(sid, environ, auth)``):
+        a client's frame only carries freshly decoded JSON, never that very object. Its
+        ``disconnect`` comes after the socket was marked as leaving, while a client's
+        frame is only dispatched for a socket fully connected.
+        """
+        server = self.state.socketio.server
+        sid = args[0] if args else None
+        if sid is None:
+            return False
+        if event == "connect":
+            return len(args) >= 2 and args[1] is server.get_environ(sid, self.namespace)
+        return not server.manager.is_connected(sid, self.namespace)
+
+    def refuse_malformed_packet(self, eio_sid: str, error: MalformedPacket) -> None:
+        """A packet python-socketio could not decode (see ``server/packets.py``): one log
+        line, and an ``error`` event when the socket has a session."""
+        server = self.state.socketio.server
+        sid = server.manager.sid_from_eio_sid(eio_sid, error.namespace or self.namespace)
+        session = self.state.registry.by_sid(sid) if sid else None
+        message = f"Malformed Socket.IO packet: {error.reason}."
+        if session is None:
+            logger.info("refused a packet from %s: %s", eio_sid, message)
+            return
+        logger.info("refused a packet from session %s: %s", session.id, message)
+        session.emit(
+            "error", {"code": "invalid_event", "message": message, "event": None, "fields": None}
+        )
 
     # --- connection ----------------------------------------------------------------
 
@@ -98,7 +143,8 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
                 )
             except StoreError:
                 logger.exception("could not record user %s", user.identifier)
-        session, restored = self._find_or_create(handshake, user)
+        address = self._client_address()
+        session, restored = self._find_or_create(handshake, user, address)
         self._restored[sid] = restored
         self.state.registry.bind_sid(sid, session)
         self._start_reaper()
@@ -168,7 +214,7 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
         return None
 
     def _find_or_create(
-        self, handshake: dict[str, Any], user: User | None
+        self, handshake: dict[str, Any], user: User | None, address: str | None
     ) -> tuple[ChatSession, bool]:
         registry = self.state.registry
         wanted = handshake["sessionId"]
@@ -176,6 +222,7 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
             existing = registry.get(wanted)
             if existing is not None and not existing.ended and _same_owner(existing.user, user):
                 return existing, True
+        self._make_room(user, address)
         runtime = self.state.runtime
         thread = self._thread_to_resume(handshake["threadId"], user)
         session = ChatSession(
@@ -192,10 +239,11 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
             chat_profile=handshake["chatProfile"],
             language=handshake["language"],
         )
+        session.address = address
         registry.add(session)
         self.state.cluster.announce([self._record(session)])
         # First job of every session: nothing the user sends can overtake it.
-        if thread is not None and self._resume(session, thread):
+        if thread is not None and self._resume(session, thread, lost_session=wanted):
             pass
         else:
             if handshake["threadId"]:
@@ -207,6 +255,58 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
                 )
             session.submit(self.state.runner.job(session, "on_chat_start"), force=True)
         return session, False
+
+    def _client_address(self) -> str | None:
+        environ, config = request.environ, self.state.config
+        if (
+            not self._proxy_warned
+            and config.trusted_proxies == 0
+            and config.max_sessions_per_address is not None
+            and environ.get("HTTP_X_FORWARDED_FOR")
+        ):
+            self._proxy_warned = True
+            logger.warning(
+                "connections come through a proxy (X-Forwarded-For) but "
+                "COPILOT_TRUSTED_PROXIES is 0: COPILOT_MAX_SESSIONS_PER_ADDRESS counts "
+                "them all as the proxy's address (%s)",
+                environ.get("REMOTE_ADDR"),
+            )
+        return client_address(environ, config.trusted_proxies)
+
+    def _make_room(self, user: User | None, address: str | None) -> None:
+        """Keep a user's (and an address's) live sessions within their limits before a
+        new one starts: the oldest detached ones end first (a reload leaves one behind
+        until the session timeout); refused when every one has a socket."""
+        config = self.state.config
+        limits: list[tuple[int | None, Callable[[ChatSession], bool], str]] = [
+            (
+                config.max_sessions_per_user,
+                lambda s: user is not None and _same_owner(s.user, user),
+                "this user already has {n} open chats (COPILOT_MAX_SESSIONS_PER_USER)",
+            ),
+            (
+                config.max_sessions_per_address,
+                lambda s: address is not None and s.address == address,
+                "{n} chats are already open from this address "
+                "(COPILOT_MAX_SESSIONS_PER_ADDRESS)",
+            ),
+        ]
+        for limit, counts, refusal in limits:
+            if limit is None:
+                continue
+            live = [s for s in self.state.registry.all() if not s.ended and counts(s)]
+            if len(live) < limit:
+                continue
+            detached = sorted(
+                (s for s in live if s.detached_at is not None), key=lambda s: s.detached_at or 0
+            )
+            if len(live) - len(detached) >= limit:
+                reason = refusal.format(n=len(live))
+                logger.info("refused a connection: %s", reason)
+                raise ConnectionRefusedError(f"too_many_sessions: {reason}")
+            for session in detached[: len(live) - limit + 1]:
+                logger.info("ended detached session %s to make room for a new one", session.id)
+                self.end_session(session)
 
     def on_disconnect(self, reason: Any = None) -> None:
         sid: str = request.sid  # type: ignore[attr-defined]
@@ -234,6 +334,7 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
             "restored": restored,
             "user": session.user.to_wire() if session.user else None,
             "resumedThread": session.resumed_thread,
+            "unanswered": list(session.unanswered),
         }
         # A new session's events start again from 1, whatever the client saw before.
         last_seq = loaded["lastSeq"] if restored else 0
@@ -258,25 +359,40 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
                 f"the limit is {limit}.",
                 fields={"content": [f"Longer than {limit} characters."]},
             )
-        author = "User"
-        if session.user is not None:
-            author = session.user.display_name or session.user.identifier
-        metadata = dict(loaded["metadata"])
         client_id = loaded["clientId"]
-        if client_id:
-            metadata["clientId"] = client_id
-        message = Message(loaded["content"], author=author, type=loaded["type"], metadata=metadata)
-        message.thread_id = session.thread_id
         if client_id:
             earlier = session.message_id_for(client_id)
             if earlier is not None:
                 return {"ok": True, "id": earlier, "duplicate": True}
+        author = "User"
+        if session.user is not None:
+            author = session.user.display_name or session.user.identifier
+        metadata = dict(loaded["metadata"])
+        if client_id:
+            metadata["clientId"] = client_id
+        message = Message(loaded["content"], author=author, type=loaded["type"], metadata=metadata)
+        message.thread_id = session.thread_id
         ask = session.pending_ask("text") if loaded["type"] == "user_message" else None
+        if ask is None and session.pending_jobs >= self.state.config.max_pending_messages:
+            return self._refuse(
+                session,
+                "client_message",
+                "too_many_pending",
+                f"{session.pending_jobs} messages are already waiting; try again "
+                "when the assistant has answered.",
+            )
+        # Accepted means stored and queued: only then is its clientId remembered, so a
+        # message that could not be stored can be sent again.
+        wire = message.to_wire()
+        self._store_accepted(session, wire, handled=ask is not None)
+        if client_id:
+            session.remember_client_id(client_id, message.id)
+        # Echo first, then queue: the user's message always precedes its reply.
+        session.emit("new_message", {"message": wire}, persist=False)
+        if loaded["resendOf"]:
+            self._forget_unanswered(session, loaded["resendOf"])
         if ask is not None:
             # The handler is waiting for this answer: hand it over, start nothing new.
-            if client_id:
-                session.remember_client_id(client_id, message.id)
-            session.emit("new_message", {"message": message.to_wire()})
             ask.resolve(
                 {
                     "id": message.id,
@@ -286,22 +402,40 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
                     "type": message.type,
                 }
             )
-            return {"ok": True, "id": message.id}
-        if session.pending_jobs >= self.state.config.max_pending_messages:
-            return self._refuse(
-                session,
-                "client_message",
-                "too_many_pending",
-                f"{session.pending_jobs} messages are already waiting; try again "
-                "when the assistant has answered.",
-            )
-        if client_id:
-            session.remember_client_id(client_id, message.id)
-        # Echo first, then queue: the user's message always precedes its reply.
-        session.emit("new_message", {"message": message.to_wire()})
+            return {"ok": True, "id": message.id, "askAnswer": True}
         job = self.state.runner.job(session, "on_message", message, message_id=message.id)
         session.submit(job, force=True)
         return {"ok": True, "id": message.id}
+
+    def _store_accepted(self, session: ChatSession, wire: dict[str, Any], *, handled: bool) -> None:
+        persister = self.state.persister
+        if persister is None:
+            return
+        try:
+            persister.accept(session, wire, handled=handled)
+        except StoreError as exc:
+            logger.error("could not store a message of session %s: %s", session.id, exc)
+            raise Refused(
+                self._refuse(
+                    session,
+                    "client_message",
+                    "store_unavailable",
+                    "Your message could not be saved; send it again in a moment.",
+                )
+            ) from None
+
+    def _forget_unanswered(self, session: ChatSession, message_id: str) -> None:
+        """The user sent an unanswered message again: stop reporting the old one."""
+        if message_id in session.unanswered:
+            session.unanswered.remove(message_id)
+        persister = self.state.persister
+        if persister is None:
+            return
+        owner = session.user.identifier if session.user else None
+        try:
+            persister.store.mark_handled(message_id, owner=owner, thread_id=session.thread_id)
+        except StoreError as exc:
+            logger.error("could not mark message %s as sent again: %s", message_id, exc)
 
     @client_event("stop")
     def on_stop(self, session: ChatSession, loaded: dict[str, Any]) -> Any:

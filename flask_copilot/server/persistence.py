@@ -2,9 +2,14 @@
 
 One observer of every session event: a message is persisted when it is sent, updated
 or finished streaming, and deleted when removed; a function call is kept as a
-``function_call`` record. The user's own message is written before its handler is
-queued, so a crash never loses what the user typed. A store failure is logged and
-never breaks the chat.
+``function_call`` record; a handler's ``task_end`` marks the message it handled. A
+store failure there is logged and never breaks the chat.
+
+What a *client* sends is different: :meth:`Persister.accept` stores it before it is
+acknowledged, and raises when it cannot, so a message is never acknowledged (nor its
+``clientId`` remembered) without being stored. With the ``session_id`` that accepted it
+and the ``handled_at`` its handler's end writes, the store can tell which messages were
+accepted by a process that died before answering them.
 
 The store is opened on first use, not at ``init_app``: importing an app (``flask
 --help``, a test collecting it, a gunicorn master) must not create a database file.
@@ -16,10 +21,13 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-from ..core.session import BaseSession, ChatSession
+from ..core.session import BaseSession, ChatSession, approx_size
+from ..protocol.text import storable, storable_json
 from ..store import MessageRecord, Store, StoreError
+from ..store.base import utc_now
 
 logger = logging.getLogger("flask_copilot")
 
@@ -29,6 +37,8 @@ MAX_HELD_BACK = 100
 #: Events that change what the user sees, and so what is stored.
 #: (``stream_start`` is not: a stream is written once, when it is finished.)
 _MESSAGE_EVENTS = ("new_message", "update_message")
+#: Events that become writes (the others are only sent).
+_WRITTEN = (*_MESSAGE_EVENTS, "delete_message", "call_fn", "call_fn_done")
 
 
 class Persister:
@@ -58,20 +68,51 @@ class Persister:
             return
         if isinstance(session, ChatSession) and session.unstored is not None:
             if not _is_user_message(event, payload):
-                if len(session.unstored) < MAX_HELD_BACK:
-                    session.unstored.append((event, payload))
+                if event in _WRITTEN:
+                    self._hold_back(session, event, payload)
                 return
-            held, session.unstored = session.unstored, None
-            for held_event, held_payload in held:
-                self._write(session, held_event, held_payload)
+            self._flush_held_back(session)
         self._write(session, event, payload)
+
+    def accept(self, session: ChatSession, message: dict[str, Any], *, handled: bool) -> None:
+        """Store a message the client sent (the ``MessageBody`` of its echo) before it is
+        acknowledged. ``handled``: no handler will run for it (it answers an ask).
+
+        Raises :class:`StoreError` when it cannot be stored. Page context
+        (``system_message``) of a chat nobody wrote in yet is held back, like the
+        greeting: a chat without a user message is not stored.
+        """
+        if session.thread_id is None:
+            return
+        if session.unstored is not None:
+            if message["type"] != "user_message":
+                self._hold_back(session, "new_message", {"message": message})
+                return
+            self._flush_held_back(session)
+        record = replace(
+            _record(message), session_id=session.id, handled_at=utc_now() if handled else None
+        )
+        self.store.upsert_message(session.thread_id, record, owner=_owner(session))
+
+    def _flush_held_back(self, session: ChatSession) -> None:
+        held, session.unstored = session.unstored or [], None
+        for event, payload in held:
+            self._write(session, event, payload)
+
+    def _hold_back(self, session: ChatSession, event: str, payload: dict[str, Any]) -> None:
+        held = session.unstored
+        assert held is not None
+        # Bounded in count and bytes: page context is the client's to send.
+        budget = session.settings.replay_bytes
+        if len(held) < MAX_HELD_BACK and sum(approx_size(p) for _, p in held) < budget:
+            held.append((event, payload))
 
     def _write(self, session: BaseSession, event: str, payload: dict[str, Any]) -> None:
         assert session.thread_id is not None
-        owner = session.user.identifier if session.user else None
+        owner = _owner(session)
         try:
             if event in _MESSAGE_EVENTS:
-                record = MessageRecord.from_wire(payload["message"])
+                record = _record(payload["message"])
                 self.store.upsert_message(session.thread_id, record, owner=owner)
             elif event == "delete_message":
                 self.store.delete_message(payload["id"], owner=owner, thread_id=session.thread_id)
@@ -85,16 +126,45 @@ class Persister:
                 record = MessageRecord(
                     id=payload["callId"],
                     type="function_call",
-                    content=payload["name"],
-                    metadata=metadata,
+                    content=storable(payload["name"]),
+                    metadata=storable_json(metadata),
                 )
                 self.store.upsert_message(session.thread_id, record, owner=owner)
+            elif event == "task_end" and _handles_a_message(session, payload):
+                self.store.mark_handled(
+                    payload["messageId"], owner=owner, thread_id=session.thread_id
+                )
         except StoreError:
             logger.exception("could not persist %s of session %s", event, session.id)
 
 
 def _is_user_message(event: str, payload: dict[str, Any]) -> bool:
     return event == "new_message" and payload["message"]["type"] == "user_message"
+
+
+def _owner(session: BaseSession) -> str | None:
+    return session.user.identifier if session.user else None
+
+
+def _record(wire: dict[str, Any]) -> MessageRecord:
+    """The stored form of a message: what a handler made may hold text a database
+    cannot keep (lone surrogates, NUL); it is stored with U+FFFD there instead."""
+    record = MessageRecord.from_wire(wire)
+    return replace(
+        record,
+        content=storable(record.content),
+        author=storable(record.author),
+        metadata=storable_json(record.metadata),
+        actions=storable_json(record.actions),
+    )
+
+
+def _handles_a_message(session: BaseSession, payload: dict[str, Any]) -> bool:
+    """The task that ended handled a message (not the chat's start, not an action)."""
+    message_id = payload.get("messageId")
+    if not message_id:
+        return False
+    return not (isinstance(session, ChatSession) and session.find_action(message_id))
 
 
 def _jsonable(value: Any) -> Any:

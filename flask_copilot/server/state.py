@@ -44,6 +44,7 @@ class CopilotState:
         config = self.config
         return SessionSettings(
             replay_limit=config.replay_buffer,
+            replay_bytes=config.replay_buffer_bytes,
             max_pending=config.max_pending_messages,
             assistant_name=config.assistant_name,
             function_timeout=config.function_timeout,

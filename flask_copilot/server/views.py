@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, send_from_directory
-from flask_cors import CORS
 from werkzeug.security import safe_join
 
 from ..protocol.schemas import PROTOCOL_VERSION
+from .cors import allow_cors
 from .state import CopilotState
 
 WIDGET_DIR = Path(__file__).parent.parent / "static" / "copilot"
@@ -72,6 +72,5 @@ def make_blueprint(state: CopilotState) -> Blueprint:
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
-    # Bearer tokens, not cookies: CORS never allows credentials.
-    CORS(blueprint, origins=state.origins.cors_origins(), supports_credentials=False)
+    allow_cors(blueprint, state.origins)
     return blueprint

@@ -41,7 +41,8 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Shop</title></
 def create_app(**config: Any) -> Flask:
     app = Flask(__name__)
     app.secret_key = "host-app-session-key"
-    app.config.update(COPILOT_AUTH_SECRET=SECRET, COPILOT_ALLOW_ORIGINS=[ALLOWED_ORIGIN], **config)
+    app.config.update(COPILOT_AUTH_SECRET=SECRET, COPILOT_ALLOW_ORIGINS=[ALLOWED_ORIGIN])
+    app.config.update(config)
     copilot.init_app(app)
 
     @app.get("/login/<name>")

@@ -18,10 +18,13 @@ import type {
 import {
   ackLocalMessage,
   addLocalMessage,
+  clearUnanswered,
+  dropLocalMessage,
   failFeedback,
   feedbackOf,
   finishAction,
   initialState,
+  markUnanswered,
   receive,
   resetSeq,
   setFeedback,
@@ -100,6 +103,8 @@ export class Controller {
   private historyRequest = 0;
   /** Bumped by every new chat: answers about the previous conversation are dropped. */
   private conversation = 0;
+  /** A session was established before: a new one means the old one is gone. */
+  private hadSession = false;
 
   constructor(readonly config: ResolvedConfig) {
     this.state = {
@@ -209,14 +214,38 @@ export class Controller {
     this.set({ expanded });
   }
 
-  /** The user typed a message in the composer. */
-  sendUserMessage(text: string, metadata?: Record<string, unknown>): void {
+  /** The user typed a message in the composer (or sends one again: `resendOf`). */
+  sendUserMessage(text: string, metadata?: Record<string, unknown>, resendOf?: string): void {
     const content = text.trim();
     if (!content) return;
     const clientId = uuid();
     const author = this.state.user?.displayName || this.state.user?.identifier || "You";
     this.setChat(addLocalMessage(this.state.chat, { clientId, content, author, metadata }));
-    this.transport.sendMessage({ clientId, type: "user_message", content, ...(metadata ? { metadata } : {}) });
+    this.transport.sendMessage({
+      clientId,
+      type: "user_message",
+      content,
+      ...(metadata ? { metadata } : {}),
+      ...(resendOf ? { resendOf } : {}),
+    });
+  }
+
+  /**
+   * "Send again" on a message that was not answered (the server holding it stopped) or
+   * not accepted (refused for now): its text goes again as a new message.
+   */
+  resend(messageId: string): void {
+    const m = this.state.chat.messages.find((x) => x.id === messageId);
+    if (!m || m.type !== "user_message") return;
+    const { clientId: _old, ...rest } = (m.metadata || {}) as Record<string, unknown>;
+    const metadata = Object.keys(rest).length ? rest : undefined;
+    if (m.failed) {
+      this.setChat(dropLocalMessage(this.state.chat, messageId));
+      this.sendUserMessage(m.content, metadata);
+    } else {
+      this.setChat(clearUnanswered(this.state.chat, messageId));
+      this.sendUserMessage(m.content, metadata, messageId);
+    }
   }
 
   /** sendCopilotMessage from the host page. */
@@ -413,7 +442,11 @@ export class Controller {
     this.replaying = !!s.resumedThread && isNew;
     if (this.state.view === "history" && this.state.history.loading) void Promise.resolve().then(() => this.loadThreads(false));
     // A fresh server session numbers its events from the start again.
-    const chat = isNew && this.state.chat.lastSeq > 0 ? resetSeq(this.state.chat) : this.state.chat;
+    let chat = isNew && this.state.chat.lastSeq > 0 ? resetSeq(this.state.chat) : this.state.chat;
+    // A new session after an earlier one: that one is gone, with whatever it was answering.
+    const reported = Array.isArray(s.unanswered) ? s.unanswered : [];
+    chat = markUnanswered(chat, reported, isNew && this.hadSession, !!s.resumedThread);
+    this.hadSession = true;
     this.set({ user: s.user ?? null });
     this.setChat(chat);
   }

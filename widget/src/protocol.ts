@@ -81,6 +81,8 @@ export interface SessionInfo {
   user: { identifier: string; displayName?: string | null; metadata?: Record<string, unknown> } | null;
   /** The handshake's threadId was resumed (its messages are replayed next). */
   resumedThread?: boolean;
+  /** Ids of the resumed thread's messages accepted but never answered (the server holding them stopped). */
+  unanswered?: string[];
 }
 
 /** Server -> client events (every payload carries `seq`). */
@@ -127,9 +129,14 @@ export interface ClientMessage {
   type: "user_message" | "system_message";
   content: string;
   metadata?: Record<string, unknown>;
+  /** The id of an unanswered message this one sends again. */
+  resendOf?: string;
 }
 
-export type ClientMessageAck = { ok: true; id: string } | { ok: false; error: { code: string; message: string } };
+/** `askAnswer`: the message answered a waiting ask, so no handler (no task_end) comes for it. */
+export type ClientMessageAck =
+  | { ok: true; id: string; duplicate?: boolean; askAnswer?: boolean }
+  | { ok: false; error: { code: string; message: string } };
 
 export interface ErrorBody {
   code: string;

@@ -12,7 +12,12 @@ export interface ChatMessage extends WireMessage {
   pending?: boolean;
   /** Why the server refused this message (ack `{ok: false}`). */
   failed?: string;
+  /** The refusal's code: some refusals are worth sending again (see RESENDABLE). */
+  failedCode?: string;
 }
+
+/** Refusals that say "not now" rather than "not this": the same text may be sent again. */
+export const RESENDABLE = ["store_unavailable", "too_many_pending"];
 
 /** A handler waiting for the user (between `ask` and `ask_end`). */
 export interface AskState {
@@ -36,6 +41,8 @@ export interface MessageMark {
   /** The comment box under the thumbs is open. */
   commentOpen?: boolean;
   feedbackError?: string;
+  /** Accepted, but the server that held it stopped before answering: offer to send it again. */
+  unanswered?: boolean;
 }
 
 export interface ChatState {
@@ -47,6 +54,8 @@ export interface ChatState {
   ask: AskState | null;
   /** By message id. */
   marks: Record<string, MessageMark>;
+  /** clientIds of the user's messages sent from here whose handler has not ended yet. */
+  awaiting: string[];
 }
 
 /**
@@ -58,7 +67,7 @@ export const QUIET_ERROR_EVENTS = ["client_message", "call_fn_result", "feedback
 /** Nor these codes: a stored conversation that cannot be resumed just starts a new one. */
 export const QUIET_ERROR_CODES = ["thread_not_found"];
 
-export const initialState: ChatState = { messages: [], running: false, lastSeq: 0, ask: null, marks: {} };
+export const initialState: ChatState = { messages: [], running: false, lastSeq: 0, ask: null, marks: {}, awaiting: [] };
 
 export const ASK_TIMEOUT_NOTE = "No answer in time; the assistant stopped waiting.";
 
@@ -119,7 +128,7 @@ export function receive<K extends ServerEventName>(state: ChatState, name: K, pa
   const seq = (payload as { seq?: unknown }).seq;
   if (isDuplicate(state, seq)) return state;
   const lastSeq = typeof seq === "number" ? seq : state.lastSeq;
-  let { messages, running, ask, marks } = state;
+  let { messages, running, ask, marks, awaiting } = state;
   switch (name) {
     case "new_message":
     case "update_message":
@@ -146,13 +155,18 @@ export function receive<K extends ServerEventName>(state: ChatState, name: K, pa
     case "task_start":
       running = true;
       break;
-    case "task_end":
+    case "task_end": {
+      // Its message was handled (answered, or not, by the app's choice): no longer awaited.
+      const id = (payload as ServerEvents["task_end"]).messageId;
+      const handled = id ? messages.find((m) => m.id === id) : undefined;
+      if (handled?.clientId && awaiting.includes(handled.clientId)) awaiting = awaiting.filter((c) => c !== handled.clientId);
       running = false;
       // A handler that streamed without a final send/update: its stream is over now.
       messages = finishStreams(messages);
       // Its asks are over too (the server says so with ask_end; this is a safety net).
       ask = null;
       break;
+    }
     case "ask": {
       const e = payload as ServerEvents["ask"];
       if (typeof e.askId === "string" && typeof e.messageId === "string" && (e.kind === "text" || e.kind === "action")) {
@@ -189,7 +203,7 @@ export function receive<K extends ServerEventName>(state: ChatState, name: K, pa
       // call_fn / call_fn_cancel change no chat state; only the seq counts.
       break;
   }
-  return { messages, running, lastSeq, ask, marks };
+  return { messages, running, lastSeq, ask, marks, awaiting };
 }
 
 function mark(marks: Record<string, MessageMark>, id: string, patch: MessageMark): Record<string, MessageMark> {
@@ -241,7 +255,8 @@ export function addLocalMessage(
   };
   const i = indexOfMessage(state.messages, message.id, m.clientId);
   if (i >= 0) return state; // already shown (or already echoed by the server)
-  return { ...state, messages: [...state.messages, message] };
+  const awaiting = message.type === "user_message" ? [...state.awaiting, m.clientId] : state.awaiting;
+  return { ...state, messages: [...state.messages, message], awaiting };
 }
 
 /** The server acknowledged (or refused) a client_message. */
@@ -251,10 +266,56 @@ export function ackLocalMessage(state: ChatState, clientId: string, ack: ClientM
   const old = state.messages[i];
   const next: ChatMessage = ack && ack.ok
     ? { ...old, id: old.id.startsWith("local-") && ack.id ? ack.id : old.id, pending: false }
-    : { ...old, pending: false, failed: (ack && !ack.ok && ack.error && ack.error.message) || "Message not delivered" };
+    : {
+        ...old,
+        pending: false,
+        failed: (ack && !ack.ok && ack.error && ack.error.message) || "Message not delivered",
+        failedCode: (ack && !ack.ok && ack.error && ack.error.code) || undefined,
+      };
   const messages = state.messages.slice();
   messages[i] = next;
-  return { ...state, messages };
+  // Refused, or an answer to an ask: no handler will end for it.
+  const settled = !(ack && ack.ok) || !!ack.askAnswer;
+  const awaiting = settled ? state.awaiting.filter((c) => c !== clientId) : state.awaiting;
+  return { ...state, messages, awaiting };
+}
+
+/**
+ * A session started: mark what will never be answered. `serverIds`: the resumed thread's
+ * messages the server reports (`session.unanswered`). `lost`: the previous session is gone
+ * (the server restarted, or its worker died), so the user's accepted messages still
+ * awaiting their handler never get one; unless the thread was `resumed`, where the
+ * server, which saw the handlers end, has the final word (an answer given while this page
+ * was away shows up in the resumed thread). Messages not yet accepted stay in the outbox
+ * and are sent to the new session by themselves.
+ */
+export function markUnanswered(state: ChatState, serverIds: string[], lost: boolean, resumed = false): ChatState {
+  const ids = serverIds.filter((id) => typeof id === "string");
+  let awaiting = state.awaiting;
+  if (lost && awaiting.length) {
+    awaiting = [];
+    for (const clientId of state.awaiting) {
+      const m = state.messages.find((x) => x.clientId === clientId);
+      if (m && m.pending) awaiting.push(clientId);
+      else if (m && !resumed && !m.failed && !m.id.startsWith("local-")) ids.push(m.id);
+    }
+  }
+  if (!ids.length && awaiting === state.awaiting) return state;
+  let marks = state.marks;
+  for (const id of ids) marks = mark(marks, id, { unanswered: true });
+  return { ...state, marks, awaiting };
+}
+
+/** The user sent message `id` again: it is no longer offered for sending. */
+export function clearUnanswered(state: ChatState, id: string): ChatState {
+  if (!state.marks[id]?.unanswered) return state;
+  return { ...state, marks: mark(state.marks, id, { unanswered: false }) };
+}
+
+/** Forget a message shown here that the server never accepted (it is being sent anew). */
+export function dropLocalMessage(state: ChatState, id: string): ChatState {
+  const messages = state.messages.filter((m) => m.id !== id);
+  return messages.length === state.messages.length ? state : { ...state, messages };
 }
 
 /** A new server session started (not a resumed one): its seq counter starts again. */

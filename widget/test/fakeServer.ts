@@ -42,6 +42,8 @@ export class FakeServer {
   threads = new Map<string, { name: string | null; updatedAt: string; messages: any[] }>();
   /** Answers `feedback` (the ack); by default `{ok: true}`. */
   onFeedback: (s: Session, payload: any) => unknown = () => ({ ok: true });
+  /** What the next `session` event reports as `unanswered`. */
+  unanswered: string[] = [];
   /** Replay this many already-seen events too, to exercise client-side de-duplication. */
   replayOverlap = 0;
   onMessage: (s: Session, m: any) => void = () => {};
@@ -166,6 +168,7 @@ export class FakeServer {
         restored,
         user: this.user,
         resumedThread: resumed !== null,
+        unanswered: this.unanswered,
       });
       if (!restored) {
         for (const [event, data] of s.log) socket.emit(event, data);

@@ -166,7 +166,8 @@ describe("history list", () => {
     $(".cp-history")!.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true, composed: true }));
     await until(() => $(".cp-history") === null, "back to the chat");
     expect($(".cp-panel")!.hidden).toBe(false);
-    expect(shadow().activeElement).toBe($("textarea"));
+    // Focus moves in an effect, after the list is gone from the DOM.
+    await until(() => shadow().activeElement === $("textarea"), "composer focused");
   });
 });
 

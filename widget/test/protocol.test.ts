@@ -111,6 +111,38 @@ describe("protocol", () => {
     expect(server.sessions.size).toBe(1);
   });
 
+  it("after losing its session, shows an accepted message as not answered and sends it again", async () => {
+    server.onMessage = (s) => server.emit(s, "task_start", { messageId: s.seenClientIds.values().next().value });
+    window.mountCopilotWidget({ server: server.url, opened: true });
+    await type("plan my trip");
+    await until(() => clientMessages().length === 1 && !shadow().querySelector(".cp-msg[data-pending]"), "accepted");
+    const lost = server.only();
+    const acceptedId = lost.seenClientIds.get(clientMessages()[0].clientId)!;
+    // The server holding the session dies: the session is gone, the socket drops.
+    server.sessions.delete(lost.id);
+    lost.socket!.conn.close();
+    await until(() => server.sessions.size === 1, "a new session");
+    await until(() => shadow().querySelector(".cp-unanswered") !== null, "not answered shown");
+    expect(shadow().querySelector(".cp-unanswered")!.textContent).toBe("Not answered. Send again");
+    shadow().querySelector<HTMLButtonElement>(".cp-resend")!.click();
+    await until(() => clientMessages().length === 2, "sent again");
+    expect(clientMessages()[1]).toMatchObject({ content: "plan my trip", resendOf: acceptedId, type: "user_message" });
+    expect(clientMessages()[1].clientId).not.toBe(clientMessages()[0].clientId);
+    await until(() => shadow().querySelector(".cp-unanswered") === null, "mark cleared");
+    expect(texts(".cp-msg[data-type=user_message] .cp-bubble")).toEqual(["plan my trip", "plan my trip"]);
+  });
+
+  it("marks the messages the server reports as unanswered in a resumed thread", async () => {
+    server.features = { history: true, feedback: false };
+    const question = server.message({ threadId: "t-old" }, "what about Lisbon?", { id: "u-old", type: "user_message" });
+    server.threads.set("t-old", { name: "Trip", updatedAt: new Date(0).toISOString(), messages: [question] });
+    server.unanswered = ["u-old"];
+    localStorage.setItem(`copilot-thread:${server.url}`, "t-old");
+    window.mountCopilotWidget({ server: server.url, opened: true });
+    await until(() => shadow().querySelector(".cp-unanswered") !== null, "not answered shown");
+    localStorage.clear();
+  });
+
   it("answers call_fn through the page's chainlit-call-fn listener (the seed page)", async () => {
     const listener = (e: Event) => {
       const { name, args, callback } = (e as CustomEvent).detail;

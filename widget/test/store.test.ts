@@ -4,8 +4,10 @@ import {
   ASK_TIMEOUT_NOTE,
   ackLocalMessage,
   addLocalMessage,
+  clearUnanswered,
   finishAction,
   initialState,
+  markUnanswered,
   receive,
   resetSeq,
   startAction,
@@ -173,6 +175,51 @@ describe("store: optimistic user messages", () => {
     let s = local(initialState, "c-4", "x");
     s = local(s, "c-4", "x");
     expect(s.messages).toHaveLength(1);
+  });
+});
+
+describe("store: messages that were never answered", () => {
+  const local = (s: ChatState, clientId: string, content: string) =>
+    addLocalMessage(s, { clientId, content, author: "Ann" });
+  const echo = (s: ChatState, seq: number, id: string, clientId: string) =>
+    receive(s, "new_message", { seq, message: msg(id, "q", { type: "user_message", metadata: { clientId } }) });
+
+  it("an accepted message awaits its handler's end; a lost session leaves it unanswered", () => {
+    let s = local(initialState, "c-1", "answered");
+    s = ackLocalMessage(s, "c-1", { ok: true, id: "u1" });
+    s = echo(s, 1, "u1", "c-1");
+    s = receive(s, "task_start", { seq: 2, messageId: "u1" });
+    s = receive(s, "task_end", { seq: 3, messageId: "u1" });
+    s = local(s, "c-2", "interrupted");
+    s = echo(s, 4, "u2", "c-2"); // echoed before its ack: the order does not matter
+    s = ackLocalMessage(s, "c-2", { ok: true, id: "u2" });
+    s = receive(s, "task_start", { seq: 5, messageId: "u2" });
+    s = local(s, "c-3", "typed offline"); // never accepted: the outbox sends it again
+    expect(s.awaiting).toEqual(["c-2", "c-3"]);
+    expect(markUnanswered(s, [], false)).toBe(s); // the same session goes on: nothing to say
+    const after = markUnanswered(resetSeq(s), [], true);
+    expect(after.marks).toEqual({ u2: { unanswered: true } });
+    expect(after.awaiting).toEqual(["c-3"]);
+    expect(clearUnanswered(after, "u2").marks.u2.unanswered).toBe(false);
+    // A resumed thread: the server saw which handlers ended; only its list counts.
+    const resumed = markUnanswered(resetSeq(s), ["u9"], true, true);
+    expect(resumed.marks).toEqual({ u9: { unanswered: true } });
+    expect(resumed.awaiting).toEqual(["c-3"]);
+  });
+
+  it("answers to an ask and refused messages await nothing", () => {
+    let s = local(initialState, "c-1", "my name");
+    s = ackLocalMessage(s, "c-1", { ok: true, id: "u1", askAnswer: true });
+    s = local(s, "c-2", "refused");
+    s = ackLocalMessage(s, "c-2", { ok: false, error: { code: "store_unavailable", message: "later" } });
+    expect(s.awaiting).toEqual([]);
+    expect(s.messages[1]).toMatchObject({ failed: "later", failedCode: "store_unavailable" });
+    expect(markUnanswered(s, [], true)).toBe(s);
+  });
+
+  it("marks what the server reports for a resumed thread", () => {
+    const s = markUnanswered(initialState, ["u7", 3 as never], false);
+    expect(s.marks).toEqual({ u7: { unanswered: true } });
   });
 });
 

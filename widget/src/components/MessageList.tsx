@@ -2,7 +2,7 @@ import { Component } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Controller, ViewState } from "../controller";
 import type { FeedbackValue, WireAction, WireFeedback } from "../protocol";
-import { visibleMessages, type ChatMessage, type MessageMark } from "../store";
+import { RESENDABLE, visibleMessages, type ChatMessage, type MessageMark } from "../store";
 import { ThumbIcon } from "./icons";
 import { MarkdownBlock } from "./Markdown";
 
@@ -101,6 +101,14 @@ function Feedback({ id, feedback, mark, controller }: { id: string; feedback: Wi
   );
 }
 
+function ResendButton({ id, controller }: { id: string; controller: Controller }) {
+  return (
+    <button type="button" class="cp-plain cp-resend" onClick={() => controller.resend(id)}>
+      Send again
+    </button>
+  );
+}
+
 /** One message. Re-renders only when its own message, mark or ask status changed. */
 class MessageItem extends Component<ItemProps> {
   shouldComponentUpdate(next: ItemProps): boolean {
@@ -149,7 +157,17 @@ class MessageItem extends Component<ItemProps> {
             ))}
           </div>
         )}
-        {m.failed && <div class="cp-failed">Not sent: {m.failed}</div>}
+        {m.failed && (
+          <div class="cp-failed">
+            Not sent: {m.failed}
+            {m.failedCode && RESENDABLE.includes(m.failedCode) && <ResendButton id={m.id} controller={controller} />}
+          </div>
+        )}
+        {isUser && mark?.unanswered && (
+          <div class="cp-unanswered" role="status">
+            Not answered. <ResendButton id={m.id} controller={controller} />
+          </div>
+        )}
         {mark?.actionError && <div class="cp-failed">{mark.actionError}</div>}
         {mark?.note && <div class="cp-note">{mark.note}</div>}
         {feedbackOn && rateable(m) && <Feedback id={m.id} feedback={feedback} mark={mark} controller={controller} />}
