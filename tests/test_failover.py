@@ -71,12 +71,13 @@ def test_a_killed_workers_unanswered_messages_are_reported_and_sent_again(
 
         in_parallel([lambda u=u: converse(u) for u in users])
         # Both workers must hold clients (which one accepts a socket is up to them).
-        for extra in range(30):
+        for burst in range(8):
             if len(set(pids.values())) == 2:
                 break
-            users.append(f"extra{extra}")
-            clients[users[-1]] = client_for(url, users[-1])
-            converse(users[-1])
+            more = [f"extra{burst}-{n}" for n in range(4)]
+            users.extend(more)
+            clients.update({user: client_for(url, user) for user in more})
+            in_parallel([lambda u=u: converse(u) for u in more])
         assert len(set(pids.values())) == 2, "every client landed on the same worker"
         for user in users:  # mid-conversation: acknowledged, handler running
             pending[user] = clients[user].send(f"gated for {user}")

@@ -305,3 +305,34 @@ def test_nesting_within_the_limit_is_accepted(
     with CopilotTestClient(url, timeout=5) as client:
         client.send("nested", metadata={"deep": deep})
         assert client.chat("ok?").text == "You said: ok?"
+
+
+def test_an_apps_own_socketio_gets_the_same_packet_handling_when_it_opts_in(
+    log: pytest.LogCaptureFixture,
+) -> None:
+    from flask_socketio import SocketIO
+
+    from flask_copilot.protocol.wire_json import BoundedJSON
+    from flask_copilot.server.packets import SafePacket
+
+    app = Flask(__name__)
+    app.config["COPILOT_DATABASE_URL"] = None
+    socketio = SocketIO(
+        app,
+        async_mode="threading",
+        json=BoundedJSON(),
+        serializer=type("AppPacket", (SafePacket,), {}),
+        async_handlers=False,
+    )
+    copilot = Copilot(app, socketio=socketio)
+
+    @copilot.on_message
+    def echo(message: Message) -> None:
+        Message(f"You said: {message.content}").send()
+
+    with LiveServer(app) as live, CopilotTestClient(live.url, timeout=5) as client:
+        for packet in (f"2{NS},[]", f"2{NS}," + "[" * 1000 + "]" * 1000):
+            mark = len(client.events)
+            client.send_raw(packet)
+            assert client.wait_for("error", after=mark)["message"].startswith("Malformed")
+        assert client.chat("fine").text == "You said: fine"

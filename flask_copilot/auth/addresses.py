@@ -16,9 +16,7 @@ def client_address(environ: Mapping[str, Any], trusted_proxies: int = 0) -> str 
     peer = environ.get("REMOTE_ADDR")
     if trusted_proxies <= 0:
         return peer
-    forwarded = [
-        part.strip() for part in str(environ.get("HTTP_X_FORWARDED_FOR", "")).split(",")
-    ]
+    forwarded = [part.strip() for part in str(environ.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
     forwarded = [part for part in forwarded if part]
     if len(forwarded) < trusted_proxies:
         return peer  # fewer hops than configured: the header is not what we expect

@@ -245,8 +245,10 @@ class MessageAck(Schema):
         metadata={"doc": "The `clientId` was accepted before; `id` is that message's."}
     )
     askAnswer = fields.Boolean(
-        metadata={"doc": "The message answered the handler's waiting `ask`: no handler runs "
-        "for it (so no `task_start`/`task_end` carries its id)."}
+        metadata={
+            "doc": "The message answered the handler's waiting `ask`: no handler runs "
+            "for it (so no `task_start`/`task_end` carries its id)."
+        }
     )
     error = fields.Nested(ErrorBody)
 

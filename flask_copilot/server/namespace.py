@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, Namespace
 from marshmallow import ValidationError
 
-from ..auth.addresses import client_address
 from ..auth.origins import is_same_origin
 from ..auth.tokens import InvalidToken, load_identity
 from ..chat.actions import Action
@@ -30,6 +28,7 @@ from .auth_policy import AuthPolicy
 from .cluster import SessionRecord
 from .events import Refused, client_event, describe_errors
 from .history_events import HistoryEvents
+from .limits import SessionLimits, TooManySessions
 from .packets import MalformedPacket
 from .state import CopilotState
 
@@ -59,7 +58,7 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
         self.transport = SocketIOTransport(state)
         self._restored: dict[str, bool] = {}
         self._reaper_started = False
-        self._proxy_warned = False
+        self.limits = SessionLimits(state.config, state.registry)
 
     # --- dispatch ----------------------------------------------------------------
 
@@ -143,7 +142,7 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
                 )
             except StoreError:
                 logger.exception("could not record user %s", user.identifier)
-        address = self._client_address()
+        address = self.limits.client_address(request.environ)
         session, restored = self._find_or_create(handshake, user, address)
         self._restored[sid] = restored
         self.state.registry.bind_sid(sid, session)
@@ -222,7 +221,12 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
             existing = registry.get(wanted)
             if existing is not None and not existing.ended and _same_owner(existing.user, user):
                 return existing, True
-        self._make_room(user, address)
+        try:
+            for detached in self.limits.make_room(user, address):
+                logger.info("ended detached session %s to make room for a new one", detached.id)
+                self.end_session(detached)
+        except TooManySessions as exc:
+            raise ConnectionRefusedError(f"too_many_sessions: {exc}") from None
         runtime = self.state.runtime
         thread = self._thread_to_resume(handshake["threadId"], user)
         session = ChatSession(
@@ -255,58 +259,6 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
                 )
             session.submit(self.state.runner.job(session, "on_chat_start"), force=True)
         return session, False
-
-    def _client_address(self) -> str | None:
-        environ, config = request.environ, self.state.config
-        if (
-            not self._proxy_warned
-            and config.trusted_proxies == 0
-            and config.max_sessions_per_address is not None
-            and environ.get("HTTP_X_FORWARDED_FOR")
-        ):
-            self._proxy_warned = True
-            logger.warning(
-                "connections come through a proxy (X-Forwarded-For) but "
-                "COPILOT_TRUSTED_PROXIES is 0: COPILOT_MAX_SESSIONS_PER_ADDRESS counts "
-                "them all as the proxy's address (%s)",
-                environ.get("REMOTE_ADDR"),
-            )
-        return client_address(environ, config.trusted_proxies)
-
-    def _make_room(self, user: User | None, address: str | None) -> None:
-        """Keep a user's (and an address's) live sessions within their limits before a
-        new one starts: the oldest detached ones end first (a reload leaves one behind
-        until the session timeout); refused when every one has a socket."""
-        config = self.state.config
-        limits: list[tuple[int | None, Callable[[ChatSession], bool], str]] = [
-            (
-                config.max_sessions_per_user,
-                lambda s: user is not None and _same_owner(s.user, user),
-                "this user already has {n} open chats (COPILOT_MAX_SESSIONS_PER_USER)",
-            ),
-            (
-                config.max_sessions_per_address,
-                lambda s: address is not None and s.address == address,
-                "{n} chats are already open from this address "
-                "(COPILOT_MAX_SESSIONS_PER_ADDRESS)",
-            ),
-        ]
-        for limit, counts, refusal in limits:
-            if limit is None:
-                continue
-            live = [s for s in self.state.registry.all() if not s.ended and counts(s)]
-            if len(live) < limit:
-                continue
-            detached = sorted(
-                (s for s in live if s.detached_at is not None), key=lambda s: s.detached_at or 0
-            )
-            if len(live) - len(detached) >= limit:
-                reason = refusal.format(n=len(live))
-                logger.info("refused a connection: %s", reason)
-                raise ConnectionRefusedError(f"too_many_sessions: {reason}")
-            for session in detached[: len(live) - limit + 1]:
-                logger.info("ended detached session %s to make room for a new one", session.id)
-                self.end_session(session)
 
     def on_disconnect(self, reason: Any = None) -> None:
         sid: str = request.sid  # type: ignore[attr-defined]
