@@ -136,3 +136,44 @@ def test_a_killed_workers_unanswered_messages_are_reported_and_sent_again(
                 assert visit.connect(thread_id=threads[user])["unanswered"] == []
             finally:
                 visit.disconnect()
+
+
+def test_a_message_still_in_hand_elsewhere_is_not_reported_until_its_process_dies(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Two servers over Redis: a second tab resuming the thread on server B while server
+    A still handles the first tab's message sees nothing unanswered; once A's worker is
+    killed, the same visit reports it."""
+    redis_url = ensure_redis()
+    gate = tmp_path / "gate"  # never opened: A's handler is still running when killed
+    env = {
+        "COPILOT_MESSAGE_QUEUE": redis_url,
+        "COPILOT_TEST_DATABASE_URL": postgres_url,
+        "COPILOT_TEST_GATE": str(gate),
+    }
+    with (
+        gunicorn_server(APP, "gevent", **env) as (first, _),
+        gunicorn_server(APP, "gevent", **env) as (second, _),
+    ):
+        tab = client_for(first, "ann")
+        tab.connect()
+        thread_id = tab.session_info["threadId"]  # type: ignore[index]
+        worker = int(tab.chat("pid").text)
+        waiting = tab.send("gated for ann")
+        tab.wait_for("task_start", lambda p: p["messageId"] == waiting)
+
+        other_tab = client_for(second, "ann")
+        try:
+            assert other_tab.connect(thread_id=thread_id)["unanswered"] == []
+        finally:
+            other_tab.disconnect()
+
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while tab.connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        later = client_for(second, "ann")
+        try:
+            assert later.connect(thread_id=thread_id)["unanswered"] == [waiting]
+        finally:
+            later.disconnect()

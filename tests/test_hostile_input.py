@@ -336,3 +336,23 @@ def test_an_apps_own_socketio_gets_the_same_packet_handling_when_it_opts_in(
             client.send_raw(packet)
             assert client.wait_for("error", after=mark)["message"].startswith("Malformed")
         assert client.chat("fine").text == "You said: fine"
+
+
+# --- 2 and 6 in every async mode --------------------------------------------------------------
+
+
+def test_transport_named_frames_and_malformed_packets_in_every_mode(
+    client: CopilotTestClient,
+) -> None:
+    """chat_server (tests/conftest.py): threading, gevent, eventlet, gthread."""
+    for frame, expected in (
+        ('["connect",{}]', "unknown_event"),
+        ('["disconnect"]', "unknown_event"),
+        ("[]", "invalid_event"),
+        ("[" * 1000 + "]" * 1000, "invalid_event"),
+    ):
+        mark = len(client.events)
+        client.send_raw(f"2{NS},{frame}")
+        assert client.wait_for("error", after=mark)["code"] == expected
+    assert client.connected
+    assert client.chat("still here").text == "You said: still here"
