@@ -109,7 +109,12 @@ def test_sessions_per_user_are_bounded_detached_ones_making_room_first(
         assert second.chat("who?").text == 'alice {"team": "a"}'
         assert refusal(signed_in(url, "alice")).startswith("too_many_sessions")
     second.disconnect()
-    assert any("refused a connection: this user" in r.getMessage() for r in caplog.records)
+    assert any(
+        r.levelno == logging.WARNING
+        and "refused a connection from origin" in r.getMessage()
+        and "too_many_sessions: this user already has 2 open chats" in r.getMessage()
+        for r in caplog.records
+    )
 
 
 def test_sessions_per_address_are_bounded(limited: tuple[Flask, str]) -> None:

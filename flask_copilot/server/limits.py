@@ -90,9 +90,7 @@ class SessionLimits:
                 (s for s in live if s.detached_at is not None), key=lambda s: s.detached_at or 0
             )
             if len(live) - len(detached) >= limit.most:
-                reason = limit.refusal.format(n=len(live))
-                logger.info("refused a connection: %s", reason)
-                raise TooManySessions(reason)
+                raise TooManySessions(limit.refusal.format(n=len(live)))
             for session in detached[: len(live) - limit.most + 1]:
                 to_end[session.id] = session
         return list(to_end.values())

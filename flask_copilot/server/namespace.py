@@ -226,7 +226,9 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
                 logger.info("ended detached session %s to make room for a new one", detached.id)
                 self.end_session(detached)
         except TooManySessions as exc:
-            raise ConnectionRefusedError(f"too_many_sessions: {exc}") from None
+            raise self._refuse_connection(
+                "too_many_sessions", str(exc), request.environ.get("HTTP_ORIGIN")
+            ) from None
         runtime = self.state.runtime
         thread = self._thread_to_resume(handshake["threadId"], user)
         session = ChatSession(
