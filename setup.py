@@ -26,6 +26,8 @@ setup(
         "marshmallow>=4,<5",
         # Persistence is on by default (a SQLite file in the instance folder).
         "sqlalchemy>=2,<3",
+        # Arguments of page functions are checked against their declared JSON Schema.
+        "jsonschema>=4.18",
     ],
     extras_require={
         # gunicorn 26 removed its eventlet worker; eventlet itself is in bugfix-only mode.
@@ -34,6 +36,9 @@ setup(
         "gevent": ["gevent>=24.10", "gunicorn[gevent]>=23"],
         "redis": ["redis>=5"],
         "postgres": ["psycopg[binary]>=3.1"],
+        # flask_copilot.llm: the assistant, over the official SDK's sync client (pydantic,
+        # which the SDK depends on, describes Python tools).
+        "llm": ["openai>=1.40", "pydantic>=2.5"],
         # flask_copilot.testing drives a real Socket.IO client.
         "testing": ["python-socketio[client]>=5.18"],
         "dev": [

@@ -5,10 +5,12 @@ from .chat.asks import AskActionMessage, AskUserMessage
 from .chat.context import context, user_session
 from .chat.functions import CopilotFunction
 from .chat.messages import ErrorMessage, Message
+from .chat.steps import Step, step
 from .config import ConfigError
 from .errors import (
     AskTimeout,
     CopilotError,
+    CopilotFunctionDeclined,
     CopilotFunctionError,
     CopilotFunctionTimeout,
     NoContextError,
@@ -30,6 +32,7 @@ __all__ = [
     "Copilot",
     "CopilotError",
     "CopilotFunction",
+    "CopilotFunctionDeclined",
     "CopilotFunctionError",
     "CopilotFunctionTimeout",
     "ErrorMessage",
@@ -37,6 +40,7 @@ __all__ = [
     "Message",
     "NoContextError",
     "SessionNotFound",
+    "Step",
     "User",
     "WebsocketSession",
     "authenticate_user",
@@ -44,6 +48,7 @@ __all__ = [
     "create_jwt",
     "init_http_context",
     "init_ws_context",
+    "step",
     "user_session",
 ]
 __version__ = "0.1.0"

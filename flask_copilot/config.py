@@ -78,6 +78,7 @@ class _ConfigSchema(Schema):
     # Keys beyond the SPEC's list, each bounding something a client controls.
     COPILOT_MAX_MESSAGE_CHARS = _positive_int(load_default=100_000)
     COPILOT_MAX_PENDING_MESSAGES = _positive_int(load_default=20)
+    COPILOT_MAX_PAGE_STATE_BYTES = _positive_int(load_default=64 * 1024)
     COPILOT_REPLAY_BUFFER = _positive_int(load_default=1000)
     COPILOT_REPLAY_BUFFER_BYTES = _positive_int(load_default=2 * 1024 * 1024)
     # None: no limit. Per process; the oldest detached sessions make room first.
@@ -136,6 +137,7 @@ class CopilotConfig:
     upload_accept: tuple[str, ...]
     max_message_chars: int
     max_pending_messages: int
+    max_page_state_bytes: int
     replay_buffer: int
     replay_buffer_bytes: int
     max_sessions_per_user: int | None
@@ -197,6 +199,7 @@ def load_config(
         upload_accept=tuple(data["COPILOT_UPLOAD_ACCEPT"]),
         max_message_chars=data["COPILOT_MAX_MESSAGE_CHARS"],
         max_pending_messages=data["COPILOT_MAX_PENDING_MESSAGES"],
+        max_page_state_bytes=data["COPILOT_MAX_PAGE_STATE_BYTES"],
         replay_buffer=data["COPILOT_REPLAY_BUFFER"],
         replay_buffer_bytes=data["COPILOT_REPLAY_BUFFER_BYTES"],
         max_sessions_per_user=data["COPILOT_MAX_SESSIONS_PER_USER"],

@@ -17,6 +17,11 @@ class CopilotFunctionError(CopilotError):
     session cannot take function calls (not a copilot client, disconnected)."""
 
 
+class CopilotFunctionDeclined(CopilotFunctionError):
+    """The user did not approve a call of a function declared with ``confirm`` (a click
+    on Deny, no answer in time, or the user left)."""
+
+
 class CopilotFunctionTimeout(CopilotError, TimeoutError):
     """The host page did not answer a function call in time."""
 

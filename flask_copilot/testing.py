@@ -94,6 +94,9 @@ class Reply:
     def errors(self) -> list[dict[str, Any]]:
         return [m for m in self.messages if m["isError"]]
 
+    #: The steps shown while handling it (tool calls, page function calls), in order.
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
 
 def _reason(data: Any) -> str:
     if isinstance(data, dict):
@@ -286,6 +289,28 @@ class CopilotTestClient:
         """Send a user message and wait for the full reply to it."""
         return self.wait_reply(self.send(content), timeout=timeout)
 
+    def declare(
+        self,
+        functions: list[dict[str, Any]] | None = None,
+        context: dict[str, Any] | None = None,
+        *,
+        url: str | None = None,
+        title: str | None = None,
+    ) -> Any:
+        """Send ``page_state`` as the widget does for ``registerCopilotFunction`` /
+        ``setCopilotContext``: ``functions`` as ``{name, description, parameters,
+        confirm}``, ``context`` as ``{key: value}`` (or ``{key: {"value", "description"}}``
+        via :meth:`call`). Returns the server's acknowledgement."""
+        state: dict[str, Any] = {
+            "functions": list(functions or []),
+            "context": {key: {"value": value} for key, value in (context or {}).items()},
+        }
+        if url is not None:
+            state["url"] = url
+        if title is not None:
+            state["title"] = title
+        return self.call("page_state", state)
+
     def click(self, action_id: str) -> Any:
         """Click an action button (by the action's id); returns the server's ack."""
         return self.call("action", {"actionId": action_id})
@@ -408,14 +433,17 @@ class CopilotTestClient:
             )
             events = self.events[start : end + 1]
             ids: list[str] = []
+            step_ids: list[str] = []
             for e in events:
                 if e.name not in ("new_message", "stream_start", "update_message"):
                     continue
                 message = e.payload["message"]
-                if message["type"] == "assistant_message" and message["id"] not in ids:
-                    ids.append(message["id"])
+                shown = ids if message["type"] == "assistant_message" else step_ids
+                if message["type"] in ("assistant_message", "step") and message["id"] not in shown:
+                    shown.append(message["id"])
             messages = [dict(self.messages[i]) for i in ids if i in self.messages]
-        return Reply(message_id=message_id, events=events, messages=messages)
+            steps = [dict(self.messages[i]) for i in step_ids if i in self.messages]
+        return Reply(message_id=message_id, events=events, messages=messages, steps=steps)
 
     def errors(self) -> list[dict[str, Any]]:
         """The ``error`` events received so far."""

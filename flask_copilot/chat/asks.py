@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
+from ..core.session import ChatSession
 from ..errors import AskTimeout
 from .actions import Action
 from .context import checkpoint
@@ -35,44 +36,69 @@ class _Ask:
         session = live_session(type(self).__name__)
         timeout = session.settings.ask_timeout if self.timeout is None else self.timeout
         question = Message(self.content, author=self.author, actions=self.actions).send()
-        wait = open_wait(
-            session,
-            "ask",
-            ask_kind=self.kind,
-            action_ids=frozenset(action.id for action in self.actions),
-        )
-        reason = "answered"
-        try:
-            session.emit(
-                "ask",
-                {"askId": wait.id, "kind": self.kind, "messageId": question.id, "timeout": timeout},
+        answer, reason = wait_for_answer_to(session, question, self.kind, timeout)
+        if reason != "answered" and self.raise_on_timeout:
+            raise AskTimeout(
+                f"No answer within {timeout:g} s."
+                if reason == "timeout"
+                else "The user left before answering."
             )
-            try:
-                wait_for_answer(session, wait, timeout)
-            except WaitTimeout:
-                reason = "timeout"
-                if self.raise_on_timeout:
-                    raise AskTimeout(f"No answer within {timeout:g} s.") from None
-                return None
-            except SessionGone:
-                reason = "cancelled"
-                if self.raise_on_timeout:
-                    raise AskTimeout("The user left before answering.") from None
-                return None
-            except BaseException:  # stop
-                reason = "stopped"
-                raise
-        finally:
-            session.close_wait(wait.id)
-            if not session.ended:
-                session.emit("ask_end", {"askId": wait.id, "reason": reason})
-            if self.actions:
-                session.forget_actions(question.id)
-                question.actions = []
-                if not session.ended:  # not .update(): it would re-raise a stop here
-                    session.emit("update_message", {"message": question.to_wire()})
-        answer: dict[str, Any] | None = wait.value
         return answer
+
+
+class Question(Protocol):
+    """What an ask waits on: a message (or step) already shown, with its actions."""
+
+    id: str
+    actions: list[Any]
+
+    def to_wire(self) -> dict[str, Any]: ...
+
+
+def wait_for_answer_to(
+    session: ChatSession, question: Question, kind: str, timeout: float
+) -> tuple[dict[str, Any] | None, str]:
+    """Wait for the user to answer ``question`` (``kind`` ``text``: the next typed
+    message; ``action``: one of its action buttons), then take its buttons away.
+
+    Returns ``(answer, reason)``: reason ``answered``, ``timeout`` or ``cancelled``
+    (the session ended or the page left); raises the stop signal when the user pressed
+    stop.
+    """
+    wait = open_wait(
+        session,
+        "ask",
+        ask_kind=kind,
+        action_ids=frozenset(action.id for action in question.actions),
+    )
+    reason = "answered"
+    try:
+        session.emit(
+            "ask",
+            {"askId": wait.id, "kind": kind, "messageId": question.id, "timeout": timeout},
+        )
+        try:
+            wait_for_answer(session, wait, timeout)
+        except WaitTimeout:
+            reason = "timeout"
+            return None, reason
+        except SessionGone:
+            reason = "cancelled"
+            return None, reason
+        except BaseException:  # stop
+            reason = "stopped"
+            raise
+    finally:
+        session.close_wait(wait.id)
+        if not session.ended:
+            session.emit("ask_end", {"askId": wait.id, "reason": reason})
+        if question.actions:
+            session.forget_actions(question.id)
+            question.actions = []
+            if not session.ended:  # not .update(): it would re-raise a stop here
+                session.emit("update_message", {"message": question.to_wire()})
+    answer: dict[str, Any] | None = wait.value
+    return answer, reason
 
 
 class AskUserMessage(_Ask):

@@ -10,6 +10,8 @@ next request served by the same gthread worker thread).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -47,6 +49,29 @@ def checkpoint() -> None:
     task = _current_task.get()
     if task is not None and task.stop_requested:
         raise StopRequested()
+
+
+def current_task() -> TaskState | None:
+    """The running handler's task (None outside a stoppable handler)."""
+    return _current_task.get()
+
+
+@contextmanager
+def on_stop(wake: Callable[[], None]) -> Iterator[None]:
+    """While the block runs, a stop calls ``wake`` (from the socket's thread or
+    greenlet): to interrupt something that is not a framework call, such as a blocked
+    read of a model's HTTP stream. ``wake`` must not block."""
+    task = _current_task.get()
+    if task is None:
+        yield
+        return
+    task.wakers.append(wake)
+    try:
+        if task.stop_requested:
+            wake()
+        yield
+    finally:
+        task.wakers.remove(wake)
 
 
 def bind(session: BaseSession, task: TaskState | None) -> tuple[Any, Any]:

@@ -124,6 +124,16 @@ class Message:
         else:
             session.emit("stream_token", {"id": self.id, "token": token, "isSequence": is_sequence})
 
+    def end_stream(self) -> None:
+        """Finish a stream that was cut short (by a stop or an error) with the text so
+        far. Unlike the other methods it works after a stop: it is what stopping does."""
+        if not self._streaming:
+            return
+        session = require_session()
+        self._streaming = False
+        if not getattr(session, "ended", False):
+            session.emit("update_message", {"message": self.to_wire()})
+
 
 class ErrorMessage(Message):
     """A message the widget shows as an error."""

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..user import User
+from .page import PageContext, PageFunction
+from .transcript import Transcript
 
 Job = Callable[[], None]
 #: Sees every event a session emits (persistence): ``(session, event, payload)``.
@@ -54,6 +56,9 @@ class TaskState:
 
     stop_requested: bool = False
     wakers: list[Callable[[], None]] = field(default_factory=list)
+    #: The user message (or clicked action) the handler answers: the default parent of
+    #: the steps it opens.
+    message_id: str | None = None
 
     def request_stop(self) -> None:
         self.stop_requested = True
@@ -88,9 +93,19 @@ class BaseSession:
         self.chat_profile = chat_profile
         self.language = language
         self.user_session: dict[str, Any] = {}
+        #: What the page declared and shares (the widget's ``page_state``), by name.
+        self.page_functions: dict[str, PageFunction] = {}
+        self.page_context = PageContext()
+        #: The conversation as shown (see ``core/transcript.py``).
+        self.transcript = Transcript()
 
     def emit(self, event: str, payload: dict[str, Any]) -> None:
         raise NotImplementedError
+
+    def history(self) -> list[dict[str, Any]]:
+        """The messages and steps of this conversation, oldest first, in wire form
+        (a resumed thread's stored ones included; bounded, the oldest go first)."""
+        return self.transcript.messages()
 
     def record(self, event: str, payload: dict[str, Any]) -> None:
         """Tell the observer (persistence) about something that is not sent."""
@@ -105,6 +120,7 @@ class HTTPSession(BaseSession):
     """A context for plain Flask views: nothing is pushed, what is sent is persisted."""
 
     def emit(self, event: str, payload: dict[str, Any]) -> None:
+        self.transcript.observe(event, payload)
         self.record(event, payload)
 
 
@@ -255,6 +271,7 @@ class ChatSession(BaseSession):
             self._buffer(BufferedEvent(self._seq, event, numbered, size))
             if self.target_sid is not None:
                 self._transport.send(self.target_sid, event, numbered)
+        self.transcript.observe(event, payload)
         if persist:
             self.record(event, payload)
         self._after_emit()

@@ -92,6 +92,23 @@ Unicode text: a lone UTF-16 surrogate (what `"😀".slice(0, 1)` sends) becomes 
 as the web platform does when it encodes such a string; NUL (U+0000) is refused
 (`invalid_event` naming the field).
 
+## Steps and page functions
+
+- A **step** (a tool call, a page function call, any `Step` a handler opens) is a
+  message of `type: "step"`: `new_message` when it starts (`step.status: running`),
+  `update_message` when it ends (`done` or `error`), stored and resumed like any
+  message. Its `author` is its name, its `content` its output, `step.input` its input;
+  `parentId` is the message it belongs to (by default the user message being answered)
+  or the step it is nested in.
+- The page declares functions and shares values with `page_state`, after each
+  `session` and on every change. A `call_fn` for a declared function has had its `args`
+  checked against the declared `parameters` (all of JSON Schema but `pattern`, which the
+  widget checks); the widget checks again before running the handler. A function
+  declared with `confirm` is called only after the user clicked Allow: the step shows
+  Allow / Deny actions with an `ask` of kind `action`, and the `call_fn` carries the
+  clicked action's id as `approvalId`. Undeclared names still go to the page's
+  `copilot-call-fn` / `chainlit-call-fn` listeners.
+
 ## Errors
 
 A client event that fails validation, is unknown, or exceeds a limit gets an `error`
@@ -127,13 +144,13 @@ def _field_type(field: fields.Field[Any]) -> str:
     return type(field).__name__
 
 
-def _describe_validator(validator: object) -> str | None:
+def _describe_validator(validator: object, unit: str = "characters") -> str | None:
     if isinstance(validator, validate.Length):
         if validator.min and validator.max:
-            return f"{validator.min}–{validator.max} characters"
+            return f"{validator.min}–{validator.max} {unit}"
         if validator.max:
-            return f"at most {validator.max} characters"
-        return f"at least {validator.min} characters" if validator.min else None
+            return f"at most {validator.max} {unit}"
+        return f"at least {validator.min} {unit}" if validator.min else None
     if isinstance(validator, validate.Range):
         low = f"≥ {validator.min}" if validator.min is not None else ""
         high = f"≤ {validator.max}" if validator.max is not None else ""
@@ -150,10 +167,17 @@ def _field_notes(field: fields.Field[Any]) -> str:
     if field.allow_none:
         notes.append("nullable")
     default = field.load_default
-    if default not in (missing, None) and not callable(default) and not field.required:
+    if default not in (missing, None, "") and not callable(default) and not field.required:
         notes.append(f"default `{default}`")
+    unit = (
+        "items"
+        if isinstance(field, fields.List)
+        else "keys"
+        if isinstance(field, fields.Dict)
+        else "characters"
+    )
     for validator in field.validators:
-        described = _describe_validator(validator)
+        described = _describe_validator(validator, unit)
         if described:
             notes.append(described)
     doc = field.metadata.get("doc")
@@ -180,7 +204,13 @@ def _event_section(spec: EventSpec) -> str:
 
 
 def render() -> str:
-    from .schemas import MessageBody, UserInfo
+    from .schemas import (
+        ContextValueBody,
+        MessageBody,
+        PageFunctionBody,
+        StepBody,
+        UserInfo,
+    )
 
     sections = [
         INTRO,
@@ -191,6 +221,9 @@ def render() -> str:
         *(_event_section(spec) for spec in SERVER_EVENTS.values()),
         "## Shared objects\n",
         "### Message\n\n" + _schema_table(MessageBody),
+        "### Step (`message.step`)\n\n" + _schema_table(StepBody),
+        "### PageFunction (`page_state.functions[]`)\n\n" + _schema_table(PageFunctionBody),
+        "### ContextValue (`page_state.context[key]`)\n\n" + _schema_table(ContextValueBody),
         "### User\n\n" + _schema_table(UserInfo),
     ]
     return "\n\n".join(section.rstrip() for section in sections) + "\n"

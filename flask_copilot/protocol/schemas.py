@@ -15,7 +15,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from .json_schema import check_declared_schema
 
 from .text import has_nul, without_lone_surrogates
 from .wire_json import MAX_DEPTH
@@ -28,7 +30,15 @@ MAX_METADATA_BYTES = 16 * 1024
 MAX_FUNCTION_RESULT_BYTES = 256 * 1024
 
 MESSAGE_TYPES = ("user_message", "assistant_message", "system_message")
+#: A step (a tool call, a page function call, any ``Step``) is a message of this type.
+STEP_TYPE = "step"
+SHOWN_TYPES = (*MESSAGE_TYPES, STEP_TYPE)
+STEP_STATUSES = ("running", "done", "error")
 CLIENT_MESSAGE_TYPES = ("user_message", "system_message")
+#: Names a model can call (OpenAI's rule for tool names).
+FUNCTION_NAME = r"^[A-Za-z0-9_-]{1,64}$"
+MAX_PAGE_FUNCTIONS = 64
+MAX_CONTEXT_KEYS = 64
 CLIENT_TYPES = ("copilot", "webapp")
 
 
@@ -224,6 +234,71 @@ class FeedbackEvent(Schema):
     comment = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
+class _DeclaredSchema(validate.Validator):
+    def __call__(self, value: Any) -> Any:
+        try:
+            check_declared_schema(value)
+        except ValueError as exc:
+            raise ValidationError(f"parameters {exc}.") from None
+        return value
+
+
+class PageFunctionBody(Schema):
+    name = Text(
+        required=True,
+        validate=validate.Regexp(FUNCTION_NAME, error="1–64 letters, digits, _ or -."),
+        metadata={"doc": "1–64 letters, digits, `_` or `-` (the tool name a model sees)."},
+    )
+    description = Text(
+        load_default="",
+        validate=validate.Length(max=1024),
+        metadata={"doc": "What it does, for the model."},
+    )
+    parameters = fields.Dict(
+        keys=Text(),
+        values=JsonValue(),
+        load_default=lambda: {"type": "object", "properties": {}},
+        validate=_DeclaredSchema(),
+        metadata={
+            "doc": "JSON Schema of the arguments (`type: object`; local `$ref` only; "
+            "no `patternProperties`)."
+        },
+    )
+    confirm = fields.Boolean(
+        load_default=False, metadata={"doc": "The user approves each call first."}
+    )
+
+
+class ContextValueBody(Schema):
+    value = JsonValue(required=True, allow_none=True, metadata={"doc": "Any JSON."})
+    description = Text(load_default="", validate=validate.Length(max=500))
+
+
+class PageStateEvent(Schema):
+    functions = fields.List(
+        fields.Nested(PageFunctionBody),
+        load_default=list,
+        validate=validate.Length(max=MAX_PAGE_FUNCTIONS),
+        metadata={"doc": "Names unique."},
+    )
+    context = fields.Dict(
+        keys=Text(validate=validate.Length(min=1, max=100)),
+        values=fields.Nested(ContextValueBody),
+        load_default=dict,
+        validate=validate.Length(max=MAX_CONTEXT_KEYS),
+        metadata={"doc": "Shared values by key (1–100 characters)."},
+    )
+    url = Text(load_default=None, allow_none=True, validate=validate.Length(max=2048))
+    title = Text(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+    @validates_schema
+    def _unique_names(self, data: dict[str, Any], **kwargs: Any) -> None:
+        names = [function["name"] for function in data.get("functions", [])]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValidationError(f"declared twice: {', '.join(duplicates)}", "functions")
+
+
 # --- acks --------------------------------------------------------------------------
 
 
@@ -292,19 +367,46 @@ class ActionBody(Schema):
     )
 
 
+class StepBody(Schema):
+    kind = fields.String(
+        required=True,
+        metadata={"doc": "`tool`, `run`, `llm`, `retrieval`, … (Chainlit's step types)."},
+    )
+    input = fields.String(
+        required=True, allow_none=True, metadata={"doc": "What the step got (tool arguments)."}
+    )
+    status = fields.String(required=True, validate=validate.OneOf(STEP_STATUSES))
+    language = fields.String(
+        allow_none=True, metadata={"doc": "How to show input and output: `json`, `text`…"}
+    )
+    start = fields.String(allow_none=True, metadata={"doc": "ISO 8601, UTC."})
+    end = fields.String(allow_none=True, metadata={"doc": "ISO 8601, UTC; null while running."})
+
+
 class MessageBody(Schema):
     id = fields.String(required=True)
     threadId = fields.String(required=True, allow_none=True)
-    type = fields.String(required=True, validate=validate.OneOf(MESSAGE_TYPES))
-    author = fields.String(required=True)
-    content = fields.String(required=True)
+    type = fields.String(
+        required=True,
+        validate=validate.OneOf(SHOWN_TYPES),
+        metadata={"doc": "`step`: a tool call or other step, nested by `parentId`."},
+    )
+    author = fields.String(required=True, metadata={"doc": "For a step, its name."})
+    content = fields.String(required=True, metadata={"doc": "For a step, its output."})
     createdAt = fields.String(required=True, metadata={"doc": "ISO 8601, UTC."})
     streaming = fields.Boolean(required=True)
     isError = fields.Boolean(required=True)
-    parentId = fields.String(required=True, allow_none=True)
+    parentId = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"doc": "A step's parent: the message it belongs to, or its enclosing step."},
+    )
     metadata = fields.Dict(required=True)
     actions = fields.List(fields.Nested(ActionBody), required=True)
     elements = fields.List(fields.Dict(), required=True)
+    step = fields.Nested(
+        StepBody, allow_none=True, metadata={"doc": "Present on `type: step` messages."}
+    )
     feedback = fields.Dict(
         allow_none=True,
         metadata={"doc": "`{value, comment}` the user gave, on a resumed thread's messages."},
@@ -375,6 +477,13 @@ class CallFnEvent(_Seq):
     name = fields.String(required=True)
     args = fields.Dict(required=True)
     timeout = fields.Float(required=True, metadata={"doc": "Seconds the server waits."})
+    approvalId = fields.String(
+        allow_none=True,
+        metadata={
+            "doc": "For a function declared with `confirm`: the action the user clicked to "
+            "allow this call. The widget runs such a function only with it."
+        },
+    )
 
 
 class AskEvent(_Seq):
@@ -467,6 +576,17 @@ CLIENT_EVENTS: dict[str, EventSpec] = {
             FeedbackEvent,
             "Thumbs up/down (and a comment) on a message of this conversation; it can be "
             "changed or removed. Stored, then passed to `@copilot.on_feedback`.",
+            ack=Ack,
+        ),
+        EventSpec(
+            "page_state",
+            PageStateEvent,
+            "What the page declares (`registerCopilotFunction`) and shares "
+            "(`setCopilotContext`), with its URL and title. Sent after each `session` and "
+            "whenever it changes (debounced); each replaces the previous one. At most "
+            "`COPILOT_MAX_PAGE_STATE_BYTES` of JSON (refused with `too_large`). Before a "
+            "`call_fn` reaches the page, its arguments are checked against the declared "
+            "schema.",
             ack=Ack,
         ),
         EventSpec(

@@ -4,6 +4,7 @@ refuse by name. ``client_event`` wraps each ``on_<event>`` method with it."""
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -33,7 +34,7 @@ def describe_errors(messages: Any, prefix: str = "") -> str:
     if isinstance(messages, dict):
         parts = []
         for key, value in messages.items():
-            name = key if key != "_schema" else ""
+            name = str(key) if key != "_schema" else ""
             path = f"{prefix}.{name}" if prefix and name else (name or prefix)
             parts.append(describe_errors(value, path))
         return "; ".join(part for part in parts if part)
@@ -88,6 +89,12 @@ class EventHandlers:
 
     state: CopilotState
 
+    def _byte_limit(self, event: str) -> int | None:
+        """The most bytes of JSON ``event`` may carry (beyond Engine.IO's frame limit)."""
+        if event == "page_state":
+            return self.state.config.max_page_state_bytes
+        return None
+
     def _load(self, session: ChatSession, event: str, data: Any) -> dict[str, Any]:
         """``data`` validated against the event's schema; raises :class:`Refused`."""
         if data is None:
@@ -98,6 +105,19 @@ class EventHandlers:
                     session, event, "invalid_event", f"{event}: the payload must be an object."
                 )
             )
+        limit = self._byte_limit(event)
+        if limit is not None:
+            size = len(json.dumps(data, separators=(",", ":"), default=str).encode())
+            if size > limit:
+                raise Refused(
+                    self._refuse(
+                        session,
+                        event,
+                        "too_large",
+                        f"{event}: {size} bytes of JSON; the limit is {limit} "
+                        "(COPILOT_MAX_PAGE_STATE_BYTES).",
+                    )
+                )
         try:
             loaded: dict[str, Any] = _CLIENT_SCHEMAS[event].load(data)
         except ValidationError as exc:

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from ..core.session import ChatSession
-from ..protocol.schemas import MESSAGE_TYPES
+from ..protocol.schemas import SHOWN_TYPES
 from ..store import NotFound, Store, StoreError, ThreadRecord
 from ..user import User
 from .events import EventHandlers, Refused, client_event
@@ -57,8 +57,8 @@ class HistoryEvents(EventHandlers):
         ]
         shown = []
         for record in records:
-            if record.type not in MESSAGE_TYPES:
-                continue  # function-call records are kept, not shown
+            if record.type not in SHOWN_TYPES:
+                continue  # e.g. function_call records of versions before steps
             wire = record.to_wire()
             given = feedback.get(record.id)
             if given is not None:

@@ -20,6 +20,7 @@ from ..auth.tokens import InvalidToken, load_identity
 from ..chat.actions import Action
 from ..chat.messages import Message
 from ..config import ConfigError
+from ..core.page import ContextValue, PageContext, PageFunction
 from ..core.session import ChatSession, new_id
 from ..protocol.schemas import CLIENT_EVENTS, HandshakeAuth
 from ..store import StoreError
@@ -411,6 +412,23 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
                 f"call_fn_result: no function call {loaded['callId']!r} is waiting "
                 "(unknown, already answered, or timed out).",
             )
+        return {"ok": True}
+
+    @client_event("page_state")
+    def on_page_state(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
+        # Replaced whole, by reference: a handler reading them mid-change sees one state.
+        session.page_functions = {
+            f["name"]: PageFunction(f["name"], f["description"], f["parameters"], f["confirm"])
+            for f in loaded["functions"]
+        }
+        session.page_context = PageContext(
+            shared={
+                key: ContextValue(item["value"], item["description"])
+                for key, item in loaded["context"].items()
+            },
+            url=loaded["url"],
+            title=loaded["title"],
+        )
         return {"ok": True}
 
     @client_event("action")

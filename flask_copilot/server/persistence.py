@@ -1,9 +1,10 @@
 """Writes what a session shows into the store, as it is shown.
 
 One observer of every session event: a message is persisted when it is sent, updated
-or finished streaming, and deleted when removed; a function call is kept as a
-``function_call`` record; a handler's ``task_end`` marks the message it handled. A
-store failure there is logged and never breaks the chat.
+or finished streaming, and deleted when removed. Steps (tool calls, page function
+calls, any ``Step``) are messages of type ``step``, stored the same way. A handler's
+``task_end`` marks the message it handled. A store failure there is logged and never
+breaks the chat.
 
 What a *client* sends is different: :meth:`Persister.accept` stores it before it is
 acknowledged, and raises when it cannot, so a message is never acknowledged (nor its
@@ -17,7 +18,6 @@ The store is opened on first use, not at ``init_app``: importing an app (``flask
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -116,20 +116,6 @@ class Persister:
                 self.store.upsert_message(session.thread_id, record, owner=owner)
             elif event == "delete_message":
                 self.store.delete_message(payload["id"], owner=owner, thread_id=session.thread_id)
-            elif event in ("call_fn", "call_fn_done"):
-                # Written when the call starts (a crash mid-wait keeps it), then again
-                # with its outcome.
-                metadata: dict[str, Any] = {"args": payload["args"]}
-                if event == "call_fn_done":
-                    metadata["result"] = _jsonable(payload.get("value"))
-                    metadata["error"] = payload.get("error")
-                record = MessageRecord(
-                    id=payload["callId"],
-                    type="function_call",
-                    content=storable(payload["name"]),
-                    metadata=storable_json(metadata),
-                )
-                self.store.upsert_message(session.thread_id, record, owner=owner)
             elif event == "task_end" and _handles_a_message(session, payload):
                 self.store.mark_handled(
                     payload["messageId"], owner=owner, thread_id=session.thread_id
@@ -156,6 +142,7 @@ def _record(wire: dict[str, Any]) -> MessageRecord:
         author=storable(record.author),
         metadata=storable_json(record.metadata),
         actions=storable_json(record.actions),
+        step=storable_json(record.step) if record.step is not None else None,
     )
 
 
@@ -165,11 +152,3 @@ def _handles_a_message(session: BaseSession, payload: dict[str, Any]) -> bool:
     if not message_id:
         return False
     return not (isinstance(session, ChatSession) and session.find_action(message_id))
-
-
-def _jsonable(value: Any) -> Any:
-    try:
-        json.dumps(value)
-        return value
-    except (TypeError, ValueError):
-        return repr(value)

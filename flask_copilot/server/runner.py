@@ -56,7 +56,7 @@ class HandlerRunner:
         """Like :meth:`job`, for a handler given directly (action callbacks)."""
 
         def run() -> None:
-            task = TaskState() if as_task else None
+            task = TaskState(message_id=message_id) if as_task else None
             session.current_task = task
             tokens = bind(session, task)
             try:

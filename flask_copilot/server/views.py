@@ -36,6 +36,7 @@ def settings_payload(state: CopilotState) -> dict[str, Any]:
             "feedback": state.persister is not None,
         },
         "ui": {"name": config.assistant_name},
+        "limits": {"pageStateBytes": config.max_page_state_bytes},
     }
 
 

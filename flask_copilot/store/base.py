@@ -84,9 +84,9 @@ def _parse_time(value: Any) -> datetime:
 
 @dataclass(frozen=True)
 class MessageRecord:
-    """Every step the user sees: user, assistant and system messages, asks, function
-    calls (``type`` is free text; the runtime's types are ``user_message``,
-    ``assistant_message``, ``system_message``)."""
+    """Every step the user sees: user, assistant and system messages, asks, steps
+    (``type`` is free text; the runtime's types are ``user_message``,
+    ``assistant_message``, ``system_message`` and ``step``)."""
 
     id: str
     type: str
@@ -98,6 +98,8 @@ class MessageRecord:
     metadata: dict[str, Any] = field(default_factory=dict)
     #: The actions' wire form (``Action.to_wire()``), kept so a resumed thread shows them.
     actions: list[dict[str, Any]] = field(default_factory=list)
+    #: A step's details (the wire's ``StepBody``: kind, input, status, times), or None.
+    step: dict[str, Any] | None = None
     #: Set by the store on what it returns; ignored on writes (the argument wins).
     thread_id: str | None = None
     #: The chat session that accepted a user's message (``None`` for everything else).
@@ -122,11 +124,12 @@ class MessageRecord:
             parent_id=wire.get("parentId"),
             metadata=dict(wire.get("metadata") or {}),
             actions=[dict(action) for action in wire.get("actions") or []],
+            step=dict(wire["step"]) if wire.get("step") else None,
         )
 
     def to_wire(self, elements: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
         """The ``MessageBody`` shape of the protocol, for replaying a resumed thread."""
-        return {
+        wire: dict[str, Any] = {
             "id": self.id,
             "threadId": self.thread_id,
             "type": self.type,
@@ -140,6 +143,9 @@ class MessageRecord:
             "actions": self.actions,
             "elements": [dict(element) for element in elements],
         }
+        if self.step is not None:
+            wire["step"] = self.step
+        return wire
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,12 @@ def _v2_tables(metadata: sa.MetaData) -> None:
     )
 
 
+def _step_column() -> sa.Column[Any]:
+    """Version 4: a step's details (kind, input, status, times), on ``type = 'step'``
+    messages: tool calls and the other steps behind an answer."""
+    return sa.Column("step", _json())
+
+
 def _step_v1(conn: Connection) -> None:
     metadata = sa.MetaData()
     _v1_tables(metadata)
@@ -202,8 +208,14 @@ def _step_v3(conn: Connection) -> None:
     conn.execute(sa.text(f"UPDATE {table} SET handled_at = created_at"))
 
 
+def _step_v4(conn: Connection) -> None:
+    column = _step_column()
+    kind = column.type.compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE copilot_messages ADD COLUMN {column.name} {kind}"))
+
+
 #: ``STEPS[n]`` upgrades a database at version ``n`` to ``n + 1``.
-STEPS: list[Callable[[Connection], None]] = [_step_v1, _step_v2, _step_v3]
+STEPS: list[Callable[[Connection], None]] = [_step_v1, _step_v2, _step_v3, _step_v4]
 LATEST = len(STEPS)
 
 #: The current tables, for queries.
@@ -212,6 +224,7 @@ _v1_tables(METADATA)
 _v2_tables(METADATA)
 for _name, _type in _V3_MESSAGE_COLUMNS:
     METADATA.tables["copilot_messages"].append_column(sa.Column(_name, _type))
+METADATA.tables["copilot_messages"].append_column(_step_column())
 TABLES = METADATA.tables
 users = TABLES["copilot_users"]
 threads = TABLES["copilot_threads"]

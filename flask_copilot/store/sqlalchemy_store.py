@@ -88,7 +88,16 @@ TITLE_CHARS = 100
 MAX_PAGE = 100
 SQLITE_BUSY_TIMEOUT_MS = 5000
 #: What an upsert by id may change (never the thread, the id or the creation time).
-_MESSAGE_UPDATES = ("type", "author", "content", "is_error", "parent_id", "metadata", "actions")
+_MESSAGE_UPDATES = (
+    "type",
+    "author",
+    "content",
+    "is_error",
+    "parent_id",
+    "metadata",
+    "actions",
+    "step",
+)
 _ELEMENT_UPDATES = ("message_id", "name", "mime", "size", "url", "path", "display", "metadata")
 
 
@@ -456,6 +465,7 @@ class SQLAlchemyStore:
             "actions": message.actions,
             "session_id": message.session_id,
             "handled_at": message.handled_at,
+            "step": message.step,
         }
         with self._write() as conn:
             if conn.execute(touch, touch_params).rowcount == 0:
@@ -758,6 +768,7 @@ def _message(row: sa.Row[Any]) -> MessageRecord:
         actions=list(row.actions or []),
         session_id=row.session_id,
         handled_at=row.handled_at,
+        step=dict(row.step) if row.step is not None else None,
     )
 
 

@@ -25,7 +25,7 @@ export interface CallFnDetail {
   readonly callback: (result?: unknown) => void;
 }
 
-function errorText(e: unknown): string {
+export function errorText(e: unknown): string {
   if (e instanceof Error) return e.message || e.name || "Error";
   if (typeof e === "string") return e;
   try {

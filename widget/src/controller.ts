@@ -2,8 +2,9 @@
  * One mounted widget: owns the chat state, the transport and the UI state, and tells
  * the Preact views when something changed. Everything the host API does goes through here.
  */
-import { callHostFunction } from "./callFn";
+import { callHostFunction, errorText, type CallOutcome } from "./callFn";
 import type { ResolvedConfig } from "./config";
+import { onPageToolsChange, pageFunction, pageState } from "./pageTools";
 import type {
   FeedbackValue,
   ServerEventName,
@@ -33,6 +34,10 @@ import {
 } from "./store";
 import { Transport, type ConnectionStatus } from "./transport";
 import { uuid } from "./uuid";
+import { checkArgs } from "./validate";
+
+/** Changes to the page's functions and context are sent this long after the last one. */
+export const PAGE_STATE_DEBOUNCE_MS = 50;
 
 export interface HostMessage {
   type?: "system_message" | "user_message";
@@ -105,6 +110,12 @@ export class Controller {
   private conversation = 0;
   /** A session was established before: a new one means the old one is gone. */
   private hadSession = false;
+  /** A page_state is due (the page changed what it declares or shares). */
+  private pageStateTimer: ReturnType<typeof setTimeout> | undefined;
+  private pageStateLimit = 64 * 1024;
+  private stopWatchingPage: () => void;
+  /** Action buttons the user clicked here: the approvals `confirm` functions need. */
+  private approvals = new Set<string>();
 
   constructor(readonly config: ResolvedConfig) {
     this.state = {
@@ -141,6 +152,7 @@ export class Controller {
         },
       },
     );
+    this.stopWatchingPage = onPageToolsChange(() => this.schedulePageState());
     if (config.opened) this.open();
   }
 
@@ -218,6 +230,7 @@ export class Controller {
   sendUserMessage(text: string, metadata?: Record<string, unknown>, resendOf?: string): void {
     const content = text.trim();
     if (!content) return;
+    this.flushPageState(); // the server sees the page as the user does when the message arrives
     const clientId = uuid();
     const author = this.state.user?.displayName || this.state.user?.identifier || "You";
     this.setChat(addLocalMessage(this.state.chat, { clientId, content, author, metadata }));
@@ -259,6 +272,7 @@ export class Controller {
       this.sendUserMessage(content, metadata);
       return;
     }
+    this.flushPageState();
     this.transport.sendMessage({ clientId: uuid(), type, content, ...(metadata ? { metadata } : {}) });
   }
 
@@ -270,6 +284,8 @@ export class Controller {
   /** The user clicked an action button under message `messageId`. */
   runAction(messageId: string, action: WireAction): void {
     if (this.state.chat.marks[messageId]?.actionPending) return;
+    this.approvals.add(action.id);
+    if (this.approvals.size > 100) this.approvals.delete(this.approvals.values().next().value as string);
     this.setChat(startAction(this.state.chat, messageId));
     void this.transport.request("action", { actionId: action.id }).then((ack) => {
       this.setChat(finishAction(this.state.chat, messageId, ack));
@@ -282,6 +298,7 @@ export class Controller {
     this.conversation++;
     this.pendingThreadId = threadId;
     this.announced.clear();
+    this.approvals.clear();
     for (const call of this.calls.values()) call.cancelled = true;
     this.calls.clear();
     this.transport.newSession(threadId);
@@ -413,7 +430,25 @@ export class Controller {
     });
   }
 
+  // ---- the page's functions and context ---------------------------------------------
+
+  private schedulePageState(): void {
+    clearTimeout(this.pageStateTimer);
+    this.pageStateTimer = setTimeout(() => this.flushPageState(true), PAGE_STATE_DEBOUNCE_MS);
+  }
+
+  /** Send a due page_state now (or, with `force`, whatever is due or not). */
+  private flushPageState(force = false): void {
+    if (this.pageStateTimer === undefined && !force) return;
+    clearTimeout(this.pageStateTimer);
+    this.pageStateTimer = undefined;
+    // Not connected: the next session sends the whole state anyway.
+    if (this.state.status === "connected") this.transport.sendControl("page_state", pageState(this.pageStateLimit));
+  }
+
   destroy(): void {
+    clearTimeout(this.pageStateTimer);
+    this.stopWatchingPage();
     for (const call of this.calls.values()) {
       call.cancelled = true;
       clearTimeout(call.timer);
@@ -428,6 +463,8 @@ export class Controller {
     const name = s.ui?.name || "Assistant";
     const features = { history: !!s.features?.history, feedback: !!s.features?.feedback };
     this.set({ assistantName: name, title: s.ui?.title || name, features });
+    const limit = s.limits?.pageStateBytes;
+    if (typeof limit === "number" && limit > 0) this.pageStateLimit = limit;
     // Called before the first connect: resume the conversation of the last page load.
     const stored = this.storedThreadId();
     if (!features.history) this.storeThreadId(null);
@@ -449,6 +486,10 @@ export class Controller {
     this.hadSession = true;
     this.set({ user: s.user ?? null });
     this.setChat(chat);
+    // Every session (new or resumed) learns what the page offers, before any message.
+    clearTimeout(this.pageStateTimer);
+    this.pageStateTimer = undefined;
+    this.transport.sendControl("page_state", pageState(this.pageStateLimit));
   }
 
   private onEvent<K extends ServerEventName>(name: K, payload: ServerEvents[K]): void {
@@ -485,11 +526,33 @@ export class Controller {
         this.calls.delete(e.callId);
       }, e.timeout * 1000);
     }
-    void callHostFunction(String(e.name), e.args).then((outcome) => {
+    const declared = pageFunction(String(e.name));
+    const outcome = declared ? this.runDeclared(declared, e) : callHostFunction(String(e.name), e.args);
+    void outcome.then((result) => {
       clearTimeout(call.timer);
       this.calls.delete(e.callId);
       if (call.cancelled) return;
-      this.transport.sendControl("call_fn_result", { callId: e.callId, ...outcome });
+      this.flushPageState(); // what the function changed reaches the server first
+      this.transport.sendControl("call_fn_result", { callId: e.callId, ...result });
     });
+  }
+
+  /** A function the page declared: arguments checked, approval required if it asks for one. */
+  private async runDeclared(fn: NonNullable<ReturnType<typeof pageFunction>>, e: ServerEvents["call_fn"]): Promise<CallOutcome> {
+    const args = e.args && typeof e.args === "object" && !Array.isArray(e.args) ? (e.args as Record<string, unknown>) : {};
+    const problems = checkArgs(fn.parameters, args);
+    if (problems.length) return { error: `invalid arguments for '${fn.name}': ${problems.join("; ")}` };
+    // One click allows one call.
+    if (fn.confirm && !(e.approvalId && this.approvals.delete(e.approvalId))) {
+      return { error: `'${fn.name}' runs only after the user allows it in the chat` };
+    }
+    try {
+      const value = await fn.handler(args);
+      if (value === undefined) return { value: null };
+      const json = JSON.stringify(value);
+      return json === undefined ? { value: null } : { value: JSON.parse(json) };
+    } catch (err) {
+      return { error: errorText(err) || "the function failed" };
+    }
   }
 }

@@ -5,8 +5,10 @@
 import { resolveConfig, type ChainlitWidgetConfig, type WidgetConfig } from "./config";
 import type { HostMessage } from "./controller";
 import { Widget } from "./element";
+import { registerCopilotFunction, removeCopilotContext, setCopilotContext, unregisterCopilotFunction } from "./pageTools";
 
 export type { WidgetConfig, ChainlitWidgetConfig, HostMessage };
+export type { CopilotFunctionSpec, ContextOptions } from "./pageTools";
 
 let widget: Widget | null = null;
 let mountPending = false;
@@ -60,7 +62,12 @@ const api = {
   sendCopilotMessage,
   getCopilotThreadId,
   clearCopilotThreadId,
-  // Chainlit compatibility
+  // What the page gives the assistant (works before mounting, too)
+  registerCopilotFunction,
+  unregisterCopilotFunction,
+  setCopilotContext,
+  removeCopilotContext,
+  // Chainlit compatibility (Chainlit has no page functions or context to alias)
   mountChainlitWidget: mountCopilotWidget,
   unmountChainlitWidget: unmountCopilotWidget,
   toggleChainlitCopilot: toggleCopilot,

@@ -5,7 +5,21 @@
 
 export const PROTOCOL_VERSION = 1;
 
-export type MessageType = "assistant_message" | "user_message" | "system_message";
+export type MessageType = "assistant_message" | "user_message" | "system_message" | "step";
+
+export type StepStatus = "running" | "done" | "error";
+
+/** What a `type: "step"` message carries besides its name (`author`) and output (`content`). */
+export interface WireStep {
+  /** `tool`, `run`, `llm`, … */
+  kind: string;
+  input: string | null;
+  status: StepStatus;
+  /** How to show input and output (`json`: as code). */
+  language?: string | null;
+  start?: string | null;
+  end?: string | null;
+}
 
 /** A button under a message (`Action` on the server); a click sends `action {actionId}`. */
 export interface WireAction {
@@ -33,6 +47,8 @@ export interface WireMessage {
   elements?: unknown[];
   /** The feedback the user gave (on a resumed conversation's messages). */
   feedback?: WireFeedback | null;
+  /** On `type: "step"` messages. */
+  step?: WireStep | null;
 }
 
 /** 1 thumbs up, 0 thumbs down. */
@@ -61,6 +77,7 @@ export interface ServerSettings {
   /** history: past conversations can be listed and resumed (by signed-in users); feedback: thumbs are stored. */
   features?: { history?: boolean; feedback?: boolean };
   ui?: { name?: string; title?: string };
+  limits?: { pageStateBytes?: number };
 }
 
 /** The Socket.IO handshake `auth` payload. */
@@ -95,7 +112,8 @@ export interface ServerEvents {
   task_start: { seq: number; messageId?: string | null };
   task_end: { seq: number; messageId?: string | null };
   error: { seq: number; code: string; message: string; event?: string };
-  call_fn: { seq: number; callId: string; name: string; args: unknown; timeout?: number };
+  /** `approvalId`: the Allow the user clicked, for a function declared with `confirm`. */
+  call_fn: { seq: number; callId: string; name: string; args: unknown; timeout?: number; approvalId?: string | null };
   call_fn_cancel: { seq: number; callId: string; reason?: string };
   /** The handler waits for the user; the question arrived before as `new_message` (`messageId`). */
   ask: { seq: number; askId: string; kind: AskKind; messageId: string; timeout?: number };
@@ -150,3 +168,11 @@ export type Ack = { ok: true; id?: string } | { ok: false; error: ErrorBody };
 export type ThreadListAck = { ok: true; threads: ThreadSummary[]; next?: string | null } | { ok: false; error: ErrorBody };
 
 export type CallFnResult = { callId: string; value: unknown } | { callId: string; error: string };
+
+/** Client -> server `page_state`: what the page declares and shares (see pageTools.ts). */
+export interface PageState {
+  functions: Array<{ name: string; description: string; parameters: Record<string, unknown>; confirm: boolean }>;
+  context: Record<string, { value: unknown; description: string }>;
+  url: string;
+  title: string;
+}

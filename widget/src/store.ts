@@ -61,9 +61,10 @@ export interface ChatState {
 /**
  * Error events about these client events are not shown as chat notices: their ack's
  * error is shown where the user acted (the message, the thumbs, the history list), and a
- * refused call_fn_result concerns the page, not the user.
+ * refused call_fn_result or page_state concerns the page, not the user (the console
+ * says it).
  */
-export const QUIET_ERROR_EVENTS = ["client_message", "call_fn_result", "feedback", "list_threads", "delete_thread"];
+export const QUIET_ERROR_EVENTS = ["client_message", "call_fn_result", "feedback", "list_threads", "delete_thread", "page_state"];
 /** Nor these codes: a stored conversation that cannot be resumed just starts a new one. */
 export const QUIET_ERROR_CODES = ["thread_not_found"];
 

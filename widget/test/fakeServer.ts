@@ -38,6 +38,8 @@ export class FakeServer {
   user: { identifier: string; displayName: string; metadata: Record<string, unknown> } | null = { identifier: "ann", displayName: "Ann", metadata: {} };
   /** What /copilot/settings says about sign-in (COPILOT_AUTH). */
   authMode: "required" | "optional" | "off" | null = null;
+  /** What /copilot/settings says about limits. */
+  limits: Record<string, number> = { pageStateBytes: 65536 };
   /** Stored conversations a handshake's threadId can resume (with `features.history`). */
   threads = new Map<string, { name: string | null; updatedAt: string; messages: any[] }>();
   /** Answers `feedback` (the ack); by default `{ok: true}`. */
@@ -66,6 +68,7 @@ export class FakeServer {
             auth: { mode: this.authMode ?? (this.requiredToken !== null ? "required" : "off"), required: this.requiredToken !== null },
             features: this.features,
             ui: { name: "Helper", title: "Shop helper" },
+            limits: this.limits,
           }),
         );
         return;
@@ -213,7 +216,7 @@ export class FakeServer {
         ack({ ok: false, error: { code: "not_found", message: "delete_thread: no such conversation." } });
       } else ack({ ok: true });
     });
-    for (const event of ["call_fn_result", "stop", "end_session"]) {
+    for (const event of ["call_fn_result", "stop", "end_session", "page_state"]) {
       socket.on(event, (payload: unknown, ack?: () => void) => {
         record(event, payload);
         if (event === "end_session") this.sessions.delete(s.id);

@@ -1,10 +1,12 @@
 import { Component } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Controller, ViewState } from "../controller";
-import type { FeedbackValue, WireAction, WireFeedback } from "../protocol";
+import type { FeedbackValue, WireFeedback } from "../protocol";
 import { RESENDABLE, visibleMessages, type ChatMessage, type MessageMark } from "../store";
+import { Actions } from "./Actions";
 import { ThumbIcon } from "./icons";
 import { MarkdownBlock } from "./Markdown";
+import { StepItem } from "./Step";
 
 interface ItemProps {
   message: ChatMessage;
@@ -15,11 +17,6 @@ interface ItemProps {
   /** The server stores feedback: complete assistant replies get thumbs. */
   feedbackOn: boolean;
   controller: Controller;
-}
-
-function validActions(m: ChatMessage): WireAction[] {
-  if (!Array.isArray(m.actions)) return [];
-  return m.actions.filter((a): a is WireAction => !!a && typeof a === "object" && typeof a.id === "string");
 }
 
 /** A reply that can be rated: complete, from the server, not an error. */
@@ -126,7 +123,6 @@ class MessageItem extends Component<ItemProps> {
     const isUser = m.type === "user_message";
     // The user's own messages are "You" (the server's echo names them "User" or the login).
     const author = isUser ? "You" : m.author || (m.isError ? "Error" : assistantName);
-    const actions = validActions(m);
     const feedback = mark && mark.feedback !== undefined ? mark.feedback : m.feedback || null;
     return (
       <div
@@ -141,22 +137,7 @@ class MessageItem extends Component<ItemProps> {
         <div class="cp-bubble">
           {isUser ? m.content : <MarkdownBlock content={m.content} streaming={!!m.streaming} />}
         </div>
-        {actions.length > 0 && (
-          <div class="cp-actions" role="group" aria-label="Actions" aria-busy={mark?.actionPending ? "true" : undefined}>
-            {actions.map((a) => (
-              <button
-                key={a.id}
-                type="button"
-                class="cp-action"
-                title={a.tooltip || undefined}
-                disabled={!!mark?.actionPending}
-                onClick={() => controller.runAction(m.id, a)}
-              >
-                {String(a.label || a.name || "")}
-              </button>
-            ))}
-          </div>
-        )}
+        <Actions message={m} mark={mark} controller={controller} />
         {m.failed && (
           <div class="cp-failed">
             Not sent: {m.failed}
@@ -190,6 +171,15 @@ export function MessageList({ controller, state, hidden }: { controller: Control
   };
   const messages = visibleMessages(state.chat);
   const { running, ask, marks } = state.chat;
+  // Steps nested in another step are shown inside it; the rest in the flow of the chat.
+  const stepIds = new Set(messages.filter((m) => m.type === "step").map((m) => m.id));
+  const nested = new Map<string, ChatMessage[]>();
+  const shown: ChatMessage[] = [];
+  for (const m of messages) {
+    if (m.type === "step" && m.parentId && stepIds.has(m.parentId)) {
+      nested.set(m.parentId, [...(nested.get(m.parentId) || []), m]);
+    } else shown.push(m);
+  }
   return (
     // role=log would announce every streamed token; replies are announced once, when
     // complete, by the panel's single polite live region instead.
@@ -204,7 +194,10 @@ export function MessageList({ controller, state, hidden }: { controller: Control
       onScroll={onScroll}
     >
       {messages.length === 0 && !running && <p class="cp-empty">How can I help?</p>}
-      {messages.map((m) => (
+      {shown.map((m) =>
+        m.type === "step" ? (
+          <StepItem key={m.id} message={m} nested={nested} marks={marks} askingId={ask ? ask.messageId : null} controller={controller} />
+        ) : (
         <MessageItem
           key={m.clientId || m.id}
           message={m}
@@ -214,7 +207,8 @@ export function MessageList({ controller, state, hidden }: { controller: Control
           feedbackOn={state.features.feedback}
           controller={controller}
         />
-      ))}
+        ),
+      )}
       {running && !ask && (
         <div class="cp-typing" aria-hidden="true" title={`${state.assistantName} is working…`}>
           <i />
