@@ -144,7 +144,12 @@ class CopilotClient(BaseClient):
             self.errors.append(f"{data.get('code')}: {data.get('message')}")
 
     async def request(self, op: str, tokens: int, timeout: float) -> RequestTimings:
-        content = {"echo": MESSAGE, "stream": f"stream {tokens}", "call": "call"}[op]
+        content = {
+            "echo": MESSAGE,
+            "stream": f"stream {tokens}",
+            "call": "call",
+            "assistant": "Tell me a story.",
+        }[op]
         timings = self.current = RequestTimings()
         ack = await self.sio.call(
             "client_message",
@@ -360,7 +365,7 @@ class Window:
                 server_cpu / len(records) if server_cpu is not None and records else None
             ),
         }
-        if op == "stream":
+        if op in ("stream", "assistant"):
             ttft = [r.first_at - r.start for r in records if r.first_at is not None]
             stamp = [r.first_stamp for r in records if r.first_stamp is not None]
             rates = [
@@ -375,6 +380,9 @@ class Window:
                 sum(r.tokens for r in records) / elapsed if elapsed else 0.0
             )
             result["tokens_seen"] = _summary([float(r.tokens) for r in records])
+            if op == "assistant":  # raw, to pool with the direct SDK client's slices
+                result["ttft_values"] = ttft
+                result["rate_values"] = rates
         if op == "call":
             result["server_call"] = _summary(
                 [r.server_dt for r in records if r.server_dt is not None]

@@ -91,6 +91,38 @@ def make_copilot() -> Flask:
     return app
 
 
+def make_assistant() -> Flask:
+    """Ours with ``flask_copilot.llm``: every message is answered by ``Assistant.reply``
+    from the model endpoint at ``BENCH_LLM_URL`` (``tests/fake_llm.py`` streaming a
+    fixed number of tokens). Persistence off, as in ``make_copilot``."""
+    from openai import OpenAI
+
+    from flask_copilot import Copilot, Message
+    from flask_copilot.llm import Assistant
+
+    app = Flask("bench_assistant")
+    app.config["COPILOT_ASYNC_MODE"] = _mode()
+    app.config["COPILOT_DATABASE_URL"] = None
+    copilot = Copilot(app)
+    client = OpenAI(base_url=os.environ["BENCH_LLM_URL"], api_key="bench", max_retries=0)
+    assistant = Assistant(client, model="bench-model", instructions=SDK_INSTRUCTIONS)
+
+    @copilot.on_message
+    def answer(msg: Message) -> None:
+        assistant.reply(msg)
+
+    @app.get("/health")
+    def health() -> Any:
+        return {"ok": True}
+
+    return app
+
+
+#: What both the assistant and the direct SDK client of the benchmark send as the system
+#: prompt (bench/assistant_bench.py).
+SDK_INSTRUCTIONS = "You are a benchmark. Answer with many tokens."
+
+
 def _wire_message(message_id: str, content: str, kind: str) -> dict[str, Any]:
     """A message object with the fields (and about the size) of ours on the wire."""
     return {

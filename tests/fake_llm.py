@@ -36,6 +36,7 @@ class Record:
     """One request as the server saw it."""
 
     path: str
+    #: Lower-case names.
     headers: dict[str, str]
     body: dict[str, Any]
     started: float
@@ -170,7 +171,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
-        record = Record(self.path, dict(self.headers), body, time.monotonic())
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        record = Record(self.path, headers, body, time.monotonic())
         fake = self.server.fake
         fake._begin(record)
         try:
@@ -276,8 +278,10 @@ class _Server(ThreadingHTTPServer):
 class FakeLLM:
     """The server; a context manager that starts and stops it (by shutting it down)."""
 
-    def __init__(self) -> None:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+    def __init__(self, *, default: Answer | None = None, port: int = 0) -> None:
+        """``default``: the answer to unscripted requests (else ``You said: <text>``)."""
+        self.default = default
+        self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.fake = self
         self.base_url = f"http://127.0.0.1:{self._server.server_port}/v1"
         self.requests: list[Record] = []
@@ -322,7 +326,7 @@ class FakeLLM:
             queue = self._scripts.get(text)
             script = queue.pop(0) if queue else None
         if script is None:
-            return Text(f"You said: {text}")
+            return self.default or Text(f"You said: {text}")
         return script(record) if callable(script) and not isinstance(script, Answer) else script  # type: ignore[return-value]
 
     def _begin(self, record: Record) -> None:
@@ -356,3 +360,26 @@ class FakeLLM:
     def __iter__(self) -> Iterator[Record]:
         with self._condition:
             return iter(list(self.requests))
+
+
+def main() -> None:
+    """``python -m tests.fake_llm --tokens N [--delay S]``: serve until stopped, every
+    request answered with N streamed tokens (the benchmarks' model endpoint). Prints
+    ``listening <base url>`` once it serves."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--tokens", type=int, default=100)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds between tokens")
+    options = parser.parse_args()
+    answer = Text([" tok"] * options.tokens, delay=options.delay)
+    with FakeLLM(default=answer) as fake:
+        print(f"listening {fake.base_url}", flush=True)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        stop.wait(3600)  # a bound: an hour at most
+
+
+if __name__ == "__main__":
+    main()

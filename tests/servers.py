@@ -152,7 +152,8 @@ def wait_until_serving(url: str, timeout: float = 15.0) -> None:
         try:
             with urllib.request.urlopen(f"{url}/copilot/settings", timeout=2):
                 return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            # TimeoutError: a worker still importing the app answers late (loaded machine)
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)

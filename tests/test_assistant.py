@@ -314,6 +314,24 @@ def test_the_conversation_carries_over_turns_with_its_tool_calls(
     assert later.messages[-2]["content"].startswith("The user is looking at a web page")
 
 
+def test_a_message_typed_during_an_answer_is_answered_after_it(
+    client: CopilotTestClient, llm: FakeLLM
+) -> None:
+    llm.script("first question", Text([f"t{i} " for i in range(10)], delay=0.03))
+    first = client.send("first question")
+    client.wait_for("stream_start")
+    second = client.send("second question")  # shown while the first answer streams
+    client.wait_reply(first)
+    client.wait_reply(second)
+    (request,) = llm.requests_for("second question")
+    conversation = [m for m in request.messages if m["role"] != "system"]
+    assert conversation == [
+        {"role": "user", "content": "first question"},
+        {"role": "assistant", "content": "".join(f"t{i} " for i in range(10))},
+        {"role": "user", "content": "second question"},
+    ]
+
+
 # --- failures ------------------------------------------------------------------------
 
 

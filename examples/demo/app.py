@@ -1,16 +1,19 @@
-"""The demo: a small to-do list app with the copilot embedded. No API key needed.
+"""The demo: a small to-do list app with the copilot embedded.
 
 Run it with ``scripts/demo.sh`` (or ``flask-copilot run examples.demo.app:app``) and open
 http://127.0.0.1:8000/. The page is rendered by Jinja and embeds the widget with one
-script tag. It registers page functions (``add_row``, ``highlight_row``, ``set_done``,
-``filter_rows``, ``remove_row``) in a ``copilot-call-fn`` listener, and pushes the row
-the user clicks as a ``system_message``. The assistant below understands a few phrases
-(``examples/demo/assistant.py``) and acts through those page functions with
-``CopilotFunction(...).call()``, the way it would act for a real user: the page's own
-code changes the list, through the same HTTP API its buttons use.
+script tag. It declares its functions with ``registerCopilotFunction`` (``add_row``,
+``highlight_row``, ``set_done``, ``filter_rows``, and ``remove_row``, which the user
+must approve) and shares its rows, its filter and the clicked row with
+``setCopilotContext`` (``static/todos.js``). Whatever the copilot does, the page's own
+code does it, through the same HTTP API its buttons use.
 
-With ``OPENAI_API_KEY`` (and optionally ``OPENAI_BASE_URL``, ``OPENAI_MODEL``) set,
-anything the phrases do not cover is answered by that model, streamed.
+- With ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL`` set (any OpenAI-compatible server;
+  ``OPENAI_MODEL``, default ``gpt-4o-mini``), a model answers: ``flask_copilot.llm``'s
+  :class:`Assistant`, offered the page's functions and one Python tool.
+- Without, a scripted assistant understands a few phrases
+  (``examples/demo/assistant.py``) and calls the same page functions with
+  ``CopilotFunction(...).call()``.
 """
 
 from __future__ import annotations
@@ -19,26 +22,33 @@ import os
 import threading
 import time
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
 from flask import Flask, abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from flask_copilot import (
-    Action,
-    AskActionMessage,
     Copilot,
     CopilotFunction,
+    CopilotFunctionDeclined,
     CopilotFunctionError,
     CopilotFunctionTimeout,
     Message,
-    user_session,
+    context,
 )
 
-from . import llm
 from .assistant import HELP, Command, parse
 
 GREETING = "Hi! I'm the demo copilot. " + HELP
+MODEL_GREETING = (
+    "Hi! I can read this to-do list and work it for you: add, tick off, filter, "
+    "highlight or remove rows (I ask before removing). What shall we do?"
+)
+INSTRUCTIONS = """\
+You are the copilot of a to-do list web page. You see the list as the page shares it
+(rows, filter, the row the user clicked) and you change it only by calling the page's
+functions. Row numbers are the ones shown in the # column. Answer briefly."""
 
 
 @dataclass
@@ -84,6 +94,33 @@ class TodoList:
             return len(self._todos) < before
 
 
+def make_assistant() -> Any:
+    """The model-backed assistant, when an endpoint is configured (else ``None``)."""
+    if not (os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL")):
+        return None
+    from openai import OpenAI
+
+    from flask_copilot.llm import Assistant
+
+    client = OpenAI(
+        # Local servers (Ollama, vLLM, llama.cpp…) take any key.
+        api_key=os.environ.get("OPENAI_API_KEY") or "unused",
+        base_url=os.environ.get("OPENAI_BASE_URL") or None,
+    )
+    assistant = Assistant(
+        client=client,
+        model=os.environ.get("OPENAI_MODEL", "gpt-4o-mini"),
+        instructions=INSTRUCTIONS,
+    )
+
+    @assistant.tool
+    def todays_date() -> str:
+        """Today's date (ISO 8601), for questions about deadlines."""
+        return date.today().isoformat()
+
+    return assistant
+
+
 def create_app(async_mode: str | None = None) -> Flask:
     app = Flask(__name__)
     app.config["COPILOT_ASYNC_MODE"] = async_mode or os.environ.get(
@@ -93,12 +130,13 @@ def create_app(async_mode: str | None = None) -> Flask:
     copilot = Copilot(app)
     todos = TodoList(["Buy coffee beans", "Water the plants", "Call the plumber"])
     app.extensions["demo_todos"] = todos
+    assistant = make_assistant()
 
     # ---- the app itself ---------------------------------------------------------
 
     @app.get("/")
     def index() -> str:
-        return render_template("index.html", todos=todos.all())
+        return render_template("index.html", todos=todos.all(), with_model=assistant is not None)
 
     @app.get("/favicon.ico")
     def favicon() -> ResponseReturnValue:
@@ -130,19 +168,23 @@ def create_app(async_mode: str | None = None) -> Flask:
 
     @copilot.on_chat_start
     def greet() -> None:
-        Message(GREETING).send()
+        Message(MODEL_GREETING if assistant is not None else GREETING).send()
 
     @copilot.on_message
     def answer(msg: Message) -> None:
-        if msg.type == "system_message":
-            user_session.set("selection", msg.content)  # context pushed by the page
+        if msg.type != "user_message":
+            return  # context the page pushed; the model gets it with the conversation
+        if assistant is not None:
+            assistant.reply(msg)
             return
         command = parse(msg.content)
         if command is None:
-            chat(msg.content)
+            scripted_help()
             return
         try:
             carry_out(command)
+        except CopilotFunctionDeclined:
+            Message("All right, I left it as it is.").send()
         except CopilotFunctionTimeout:
             Message("The page did not answer in time. Is the tab still open?").send()
         except CopilotFunctionError as exc:
@@ -152,7 +194,7 @@ def create_app(async_mode: str | None = None) -> Flask:
 
 
 def page_function(name: str, **args: Any) -> Any:
-    """Call one of the page's functions (its ``copilot-call-fn`` listener)."""
+    """Call one of the functions the page declared (``registerCopilotFunction``)."""
     return CopilotFunction(name, args).call()
 
 
@@ -181,52 +223,26 @@ def carry_out(command: Command) -> None:
         shown = page_function("filter_rows", query="")
         Message(f"Showing all {shown['total']} rows.").send()
     elif command.name == "remove":
-        confirm_and_remove(args["row"])
-    elif command.name == "selection":
-        selection = user_session.get("selection")
-        Message(
-            f"You selected {selection}." if selection else "Nothing yet: click a row first."
-        ).send()
-
-
-def confirm_and_remove(number: int) -> None:
-    row = page_function("highlight_row", row=number)
-    actions = [Action("remove", {"row": number}, "Remove it"), Action("keep", {}, "Keep it")]
-    chosen = AskActionMessage(
-        f"Remove row {number}, **{row['title']}**?", actions, timeout=60
-    ).send()
-    if chosen is None:
-        Message("No answer, so I kept it.").send()
-    elif chosen["name"] == "remove":
-        page_function("remove_row", row=number)
+        # remove_row is declared with confirm: the user approves it in the chat first.
+        row = page_function("remove_row", row=args["row"])
         Message(f"Removed **{row['title']}**.").send()
-    else:
-        Message("Kept it.").send()
+    elif command.name == "selection":
+        page = context.session.page_context
+        selected = page.get("selected_row")
+        if not selected:
+            Message("Nothing yet: click a row first.").send()
+            return
+        state = "done" if selected["done"] else "open"
+        Message(f"You selected row {selected['row']}, “{selected['title']}” ({state}).").send()
 
 
-def chat(text: str) -> None:
-    """Anything the phrases do not cover: the model if one is configured, else help."""
+def scripted_help() -> None:
+    """Anything the phrases do not cover, without a model: the help text, streamed."""
     reply = Message("")
-    if llm.configured():
-        rows = page_function("list_rows")
-        system = (
-            "You are the copilot of a to-do list web page. The list, as JSON: "
-            f"{rows}. The row the user last clicked: {user_session.get('selection')}. "
-            "You cannot change the list yourself: when the user wants a change, tell "
-            "them the phrase to type. Phrases: " + HELP
-        )
-        history: list[dict[str, str]] = user_session.get("history", [])
-        history = [*history, {"role": "user", "content": text}][-10:]
-        answer = ""
-        for token in llm.stream_chat([{"role": "system", "content": system}, *history]):
-            answer += token
-            reply.stream_token(token)
-        user_session.set("history", [*history, {"role": "assistant", "content": answer}])
-    else:
-        text = f"I'm a scripted demo (no model configured), so I only know a few phrases. {HELP}"
-        for word in text.split(" "):
-            time.sleep(0.02)  # a scripted "model", streaming word by word
-            reply.stream_token(word + " ")
+    text = f"I'm a scripted demo (no model configured), so I only know a few phrases. {HELP}"
+    for word in text.split(" "):
+        time.sleep(0.02)  # a scripted "model", streaming word by word
+        reply.stream_token(word + " ")
     reply.send()
 
 

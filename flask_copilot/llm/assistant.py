@@ -184,11 +184,16 @@ class Assistant:
     def _build(self, message: Message | None) -> tuple[list[ChatMessage], int | None]:
         """The messages, and where the page's state is among them (None: not there)."""
         session = require_session()
-        conversation = history_messages(session.history())
+        history = session.history()
+        latest: ChatMessage | None = None
         if message is not None and message.type == "user_message":
-            seen = any(m.get("id") == message.id for m in session.history())
-            if not seen:
-                conversation.append({"role": "user", "content": message.content})
+            # Last, whenever it was typed: a message sent while the previous answer was
+            # still streaming is shown (and kept) in the middle of that answer.
+            history = [m for m in history if m.get("id") != message.id]
+            latest = {"role": "user", "content": message.content}
+        conversation = history_messages(history)
+        if latest is not None:
+            conversation.append(latest)
         conversation = trim(conversation, self.history_limit)
         result: list[ChatMessage] = []
         if self.instructions:

@@ -107,7 +107,14 @@ class EventHandlers:
             )
         limit = self._byte_limit(event)
         if limit is not None:
-            size = len(json.dumps(data, separators=(",", ":"), default=str).encode())
+            try:
+                size = len(json.dumps(data, separators=(",", ":"), allow_nan=False).encode())
+            except (TypeError, ValueError, RecursionError):
+                raise Refused(
+                    self._refuse(
+                        session, event, "invalid_event", f"{event}: the payload is not JSON."
+                    )
+                ) from None
             if size > limit:
                 raise Refused(
                     self._refuse(

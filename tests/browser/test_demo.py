@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -15,6 +12,7 @@ from playwright.sync_api import Page, expect
 from examples.demo.app import GREETING, create_app
 from flask_copilot.testing import LiveServer
 from tests.browser.widget import assistant_messages, open_panel, part, send
+from tests.fake_llm import FakeLLM, Text, ToolCalls
 
 
 @pytest.fixture
@@ -65,13 +63,18 @@ def test_selection_highlight_filter_and_a_confirmed_removal(
     expect(page.locator("#todos tbody tr:visible")).to_have_count(3)
 
     send(page, "remove 1")
-    part(
-        page,
-        ".cp-action",
-    ).filter(has_text="Remove it").click()
+    approval = part(page, ".cp-step").filter(has_text="remove_row")
+    expect(approval.locator("[data-part=input] pre")).to_contain_text('"row": 1')
+    assert titles(page)[0] == "Buy coffee beans"  # nothing removed before the click
+    approval.get_by_role("button", name="Allow").click()
     expect(assistant_messages(page).last).to_have_text("Removed Buy coffee beans.")
     assert titles(page) == ["Water the plants", "Call the plumber"]
     assert len(app.extensions["demo_todos"].all()) == 2
+
+    send(page, "remove 2")
+    part(page, ".cp-step .cp-action").filter(has_text="Deny").click()
+    expect(assistant_messages(page).last).to_have_text("All right, I left it as it is.")
+    assert titles(page) == ["Water the plants", "Call the plumber"]
 
     send(page, "highlight 9")
     expect(assistant_messages(page).last).to_contain_text("there is no row 9")
@@ -85,51 +88,57 @@ def test_an_unknown_phrase_gets_a_streamed_help_text(page: Page, demo: Any) -> N
     expect(assistant_messages(page).last).to_contain_text("add milk")
 
 
-class FakeChatCompletions(BaseHTTPRequestHandler):
-    """An OpenAI-compatible endpoint on loopback that streams a fixed reply and keeps
-    the requests it got."""
-
-    requests: list[dict[str, Any]] = []
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.requests.append({"path": self.path, "auth": self.headers["Authorization"], **body})
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.end_headers()
-        for token in ["Hello ", "from ", "the ", "*model*."]:
-            chunk = {"choices": [{"index": 0, "delta": {"content": token}}]}
-            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-            self.wfile.flush()
-        self.wfile.write(b"data: [DONE]\n\n")
-
-    def log_message(self, *args: Any) -> None:
-        pass
+@pytest.fixture
+def demo_with_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, FakeLLM]]:
+    """The demo with a model: ``OPENAI_BASE_URL`` points at a local fake endpoint."""
+    with FakeLLM() as llm:
+        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+        monkeypatch.setenv("OPENAI_BASE_URL", llm.base_url)
+        with LiveServer(create_app("threading")) as server:
+            yield server.url, llm
 
 
-def test_with_a_model_configured_other_text_is_streamed_from_it(
-    page: Page, demo: tuple[str, Flask], monkeypatch: pytest.MonkeyPatch
+def test_with_a_model_the_assistant_works_the_page(
+    page: Page, demo_with_model: tuple[str, FakeLLM]
 ) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeChatCompletions)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
-        monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_port}/v1")
-        page.goto(demo[0])
-        page.locator("#todos tbody tr").first.locator(".title").click()
-        open_panel(page)
-        send(page, "which one is urgent?")
-        expect(assistant_messages(page).last).to_have_text("Hello from the model.")
-        sent = FakeChatCompletions.requests[-1]
-        assert sent["path"] == "/v1/chat/completions" and sent["auth"] == "Bearer test-key"
-        assert sent["stream"] is True
-        assert sent["messages"][-1] == {"role": "user", "content": "which one is urgent?"}
-        # The model sees the page's rows (via list_rows) and the user's selection.
-        assert "Water the plants" in sent["messages"][0]["content"]
-        assert "Buy coffee beans" in sent["messages"][0]["content"]
-    finally:
-        server.shutdown()
-        server.server_close()
+    url, llm = demo_with_model
+    llm.script(
+        "which one is urgent?",
+        ToolCalls([("highlight_row", {"row": 3})]),
+        Text("**Call the plumber** (row 3): a leak will not wait."),
+    )
+    page.goto(url)
+    page.locator("#todos tbody tr").nth(2).locator(".title").click()
+    open_panel(page)
+    expect(assistant_messages(page).first).to_contain_text("I can read this to-do list")
+    send(page, "which one is urgent?")
+    expect(assistant_messages(page).last).to_have_text(
+        "Call the plumber (row 3): a leak will not wait."
+    )
+    expect(page.locator("#todos tbody tr").nth(2)).to_have_class("selected highlight")
+    first = llm.requests_for("which one is urgent?")[0]
+    assert (
+        first.body["model"] == "gpt-4o-mini" and first.headers["authorization"] == "Bearer unused"
+    )
+    assert set(first.tool_names) == {
+        "todays_date",
+        "add_row",
+        "highlight_row",
+        "set_done",
+        "filter_rows",
+        "remove_row",
+    }
+    state = next(m["content"] for m in first.messages if "looking at a web page" in m["content"])
+    assert '"title": "Water the plants"' in state  # the rows, shared by the page
+    assert "selected_row (The row the user clicked last)" in state
+    assert '"title": "Call the plumber"' in state.split("selected_row")[1]
+
+    # remove_row waits for the user's approval; what the model is told follows it.
+    llm.script("drop row 1", ToolCalls([("remove_row", {"row": 1})]), Text("Removed row 1."))
+    send(page, "drop row 1")
+    part(page, ".cp-step .cp-action").filter(has_text="Allow").click()
+    expect(assistant_messages(page).last).to_have_text("Removed row 1.")
+    assert titles(page) == ["Water the plants", "Call the plumber"]
 
 
 def test_the_page_and_its_icon_load_without_a_failed_request(page: Page, demo: Any) -> None:

@@ -156,6 +156,7 @@ describe("calls of declared functions", () => {
     server.emit(s, "new_message", { message: step });
     await until(() => $$(".cp-step .cp-action").length === 2, "buttons");
     expect($(".cp-step details")!.hasAttribute("open")).toBe(true); // shows what is asked
+    expect($(".cp-step .cp-step-state")!.textContent).toBe("Needs your approval");
     $$<HTMLButtonElement>(".cp-step .cp-action")[0].click();
     await until(() => received("action").length === 1, "click sent");
     expect(await call(s, "remove_row", {}, { approvalId: "allow-1" })).toMatchObject({ value: 1 });

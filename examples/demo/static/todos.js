@@ -1,6 +1,8 @@
 /*
- * The to-do page's own code: the buttons and the filter, and the functions the copilot
- * may call (copilot-call-fn). Both go through the same small HTTP API, so what the
+ * The to-do page's own code: the buttons and the filter, the functions the copilot may
+ * call (registerCopilotFunction, each with a JSON Schema; remove_row needs the user's
+ * approval) and what it may read (setCopilotContext: the rows, the filter, the selected
+ * row). Clicks and copilot calls go through the same small HTTP API, so what the
  * assistant does is exactly what a click would do.
  */
 (function () {
@@ -83,6 +85,22 @@
     return { shown, total: rows().length };
   }
 
+  // ---- what the copilot may read ------------------------------------------------
+
+  /** The list as the copilot sees it (setCopilotContext), sent again after every change. */
+  function share() {
+    const list = rows().map((tr, i) => ({
+      row: i + 1,
+      title: titleOf(tr),
+      done: tr.classList.contains("done"),
+      shown: !tr.hidden,
+    }));
+    window.setCopilotContext("rows", list, {
+      description: "The to-do list on screen, in order (row numbers as shown in the # column)",
+    });
+    window.setCopilotContext("filter", filter.value.trim(), { description: "The filter typed above the list" });
+  }
+
   // ---- the user's own clicks --------------------------------------------------
 
   document.getElementById("add-form").addEventListener("submit", async (e) => {
@@ -91,63 +109,94 @@
     if (!input.value.trim()) return;
     await addRow(input.value.trim());
     input.value = "";
+    share();
   });
-  filter.addEventListener("input", applyFilter);
+  filter.addEventListener("input", () => {
+    applyFilter();
+    share();
+  });
   body.addEventListener("click", async (e) => {
     const tr = e.target.closest("tr");
     if (!tr) return;
-    if (e.target.matches("input[type=checkbox]")) return setDone(tr, e.target.checked);
-    if (e.target.matches(".remove")) return removeRow(tr);
-    // Selecting a row tells the copilot about it (context for the server; not shown in the chat).
+    if (e.target.matches("input[type=checkbox]")) return setDone(tr, e.target.checked).then(share);
+    if (e.target.matches(".remove")) return removeRow(tr).then(share);
+    // Selecting a row tells the copilot about it (page state: not shown in the chat).
     rows().forEach((r) => r.classList.remove("selected"));
     tr.classList.add("selected");
     const number = rows().indexOf(tr) + 1;
-    const state = tr.classList.contains("done") ? "done" : "open";
-    window.sendCopilotMessage({
-      type: "system_message",
-      output: `row ${number}, “${titleOf(tr)}” (${state})`,
-      metadata: { row: number, id: Number(tr.dataset.id) },
-    });
+    window.setCopilotContext(
+      "selected_row",
+      { row: number, title: titleOf(tr), done: tr.classList.contains("done") },
+      { description: "The row the user clicked last" },
+    );
   });
 
-  // ---- functions the copilot calls ----------------------------------------------
+  // ---- functions the copilot calls (each declared with a JSON Schema) -----------------
 
-  const functions = {
-    add_row: ({ title }) => addRow(String(title)),
-    highlight_row: ({ row }) => {
+  const ROW = { type: "integer", minimum: 1, description: "A row number, as shown in the # column" };
+
+  /** Declare `name`; after its handler ran, the copilot gets the list as it is now. */
+  function declare(name, description, properties, required, handler, confirm = false) {
+    window.registerCopilotFunction({
+      name,
+      description,
+      parameters: { type: "object", properties, required, additionalProperties: false },
+      confirm,
+      handler: async (args) => {
+        const result = await handler(args);
+        share();
+        return result;
+      },
+    });
+  }
+
+  declare(
+    "add_row",
+    "Add a row at the end of the list",
+    { title: { type: "string", minLength: 1, maxLength: 200, description: "The new row's text" } },
+    ["title"],
+    ({ title }) => addRow(title),
+  );
+  declare("highlight_row", "Scroll to a row and highlight it for a few seconds", { row: ROW }, ["row"], ({ row }) => {
+    const tr = rowAt(row);
+    highlight(tr);
+    return { row, title: titleOf(tr) };
+  });
+  declare(
+    "set_done",
+    "Tick a row off (done: true) or reopen it (done: false)",
+    { row: ROW, done: { type: "boolean" } },
+    ["row", "done"],
+    async ({ row, done }) => {
       const tr = rowAt(row);
-      highlight(tr);
-      return { row: Number(row), title: titleOf(tr) };
+      await setDone(tr, done);
+      return { row, title: titleOf(tr), done };
     },
-    set_done: async ({ row, done }) => {
-      const tr = rowAt(row);
-      await setDone(tr, Boolean(done));
-      return { row: Number(row), title: titleOf(tr), done: Boolean(done) };
-    },
-    filter_rows: ({ query }) => {
-      filter.value = String(query || "");
+  );
+  declare(
+    "filter_rows",
+    "Show only the rows containing a text (an empty query shows every row)",
+    { query: { type: "string", maxLength: 200 } },
+    ["query"],
+    ({ query }) => {
+      filter.value = query;
       return applyFilter();
     },
-    remove_row: async ({ row }) => {
+  );
+  declare(
+    "remove_row",
+    "Delete a row for good",
+    { row: ROW },
+    ["row"],
+    async ({ row }) => {
       const tr = rowAt(row);
       const title = titleOf(tr);
       await removeRow(tr);
-      return { row: Number(row), title };
+      return { row, title };
     },
-    list_rows: () =>
-      rows().map((tr, i) => ({ row: i + 1, title: titleOf(tr), done: tr.classList.contains("done") })),
-  };
-
-  window.addEventListener("copilot-call-fn", (e) => {
-    const { name, args, callback } = e.detail;
-    const fn = functions[name];
-    if (!fn) return callback(new Error(`this page has no function "${name}"`));
-    try {
-      callback(Promise.resolve(fn(args || {}))); // a value, or an error the server sees
-    } catch (err) {
-      callback(err);
-    }
-  });
+    true, // the user approves each removal in the chat
+  );
 
   renumber();
+  share();
 })();

@@ -39,7 +39,7 @@ export function StepItem({ message: m, nested, marks, askingId, controller }: St
         <summary>
           <span class="cp-step-icon" aria-hidden="true" />
           <span class="cp-step-name">{name}</span>
-          <span class="cp-step-state">{STATUS_TEXT[info.status]}</span>
+          <span class="cp-step-state">{asking && info.status === "running" ? "Needs your approval" : STATUS_TEXT[info.status]}</span>
         </summary>
         <div class="cp-step-body">
           {info.input ? (
