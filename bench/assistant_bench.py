@@ -140,7 +140,7 @@ def table(rows: list[dict[str, Any]], tokens: int, delay: float) -> str:
         "",
         "| mode | sessions | TTFT p50 SDK ms | TTFT p50 ours ms | **extra TTFT ms** "
         "| TTFT p95 SDK / ours ms | tok/s p50 SDK | tok/s p50 ours | **tok/s ×** "
-        "| streams SDK / ours | errors |",
+        "| streams SDK / ours | errors SDK / ours |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
@@ -149,7 +149,7 @@ def table(rows: list[dict[str, Any]], tokens: int, delay: float) -> str:
         sdk_rate, ours_rate = median(sdk["rates"]), median(ours["rates"])
         extra = ours_ttft - sdk_ttft if sdk_ttft is not None and ours_ttft is not None else None
         ratio = ours_rate / sdk_rate if sdk_rate and ours_rate else None
-        errors = len(sdk["errors"]) + len(ours["errors"])
+        errors = f"{len(sdk['errors'])} / {len(ours['errors'])}"
         lines.append(
             f"| {row['mode']} | {row['sessions']} | {ms(sdk_ttft)} | {ms(ours_ttft)} "
             f"| **{ms(extra)}** | {ms(p95(sdk['ttft']))} / {ms(p95(ours['ttft']))} "

@@ -272,6 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # 50 clients connecting at once (the benchmark)
     fake: FakeLLM
 
 

@@ -52,6 +52,7 @@ def app(llm: FakeLLM, tmp_path_factory: pytest.TempPathFactory) -> Flask:
         COPILOT_DATABASE_URL=f"sqlite:///{database}",
         ASSISTANT_TIMEOUT="1.5",
         ASSISTANT_MAX_ROUNDS="3",
+        ASSISTANT_FUNCTION_TIMEOUT="0.5",
     )
     try:
         return assistant_app.create_app()
@@ -274,6 +275,25 @@ def test_a_failing_tool_is_shown_and_told_to_the_model(
     assert "JSON object" in errors[2]
     assert reply.text == "Three failures."
     assert "tool explode failed" in caplog.text and "RuntimeError" in caplog.text
+
+
+def test_a_page_function_that_does_not_answer_times_out_and_the_model_is_told(
+    app: Flask, server: str, llm: FakeLLM
+) -> None:
+    llm.reset()
+    llm.script("add slowly", ToolCalls([("add_row", {"text": "x"})]), Text("The page is slow."))
+    with CopilotTestClient(server, access_token=token(app), answer_calls=False) as silent:
+        silent.declare([ADD_ROW])
+        started = time.monotonic()
+        reply = silent.chat("add slowly")
+    assert time.monotonic() - started < 3
+    (shown,) = reply.steps
+    assert shown["step"]["status"] == "error"
+    assert "did not answer 'add_row' within 0.5 s" in shown["content"]
+    assert any(e.name == "call_fn_cancel" for e in reply.events)
+    result = json.loads(tool_results(llm.requests_for("add slowly")[1])[0]["content"])
+    assert "within 0.5 s" in result["error"]
+    assert reply.text == "The page is slow."
 
 
 def test_the_loop_is_bounded(client: CopilotTestClient, llm: FakeLLM) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 from typing import Any, Literal
 
 import httpx2
@@ -242,6 +243,78 @@ def test_page_state_message() -> None:
     message = page_state_message(page)
     assert message is not None and message["role"] == "system"
     assert "URL: https://x.test" in message["content"] and "rows (The rows):" in message["content"]
+
+
+# --- reading a stream ---------------------------------------------------------------
+
+
+class Lines:
+    """Stands in for the SDK's HTTP response: its lines, then perhaps an error."""
+
+    def __init__(self, lines: list[str], error: Exception | None = None) -> None:
+        self.lines, self.error = lines, error
+        self.request = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions")
+
+    def iter_lines(self) -> Any:
+        yield from self.lines
+        if self.error is not None:
+            raise self.error
+
+
+def test_server_sent_events_are_read_as_the_spec_says() -> None:
+    from flask_copilot.llm.streaming import server_sent_data
+
+    lines = [
+        ": keep-alive",
+        "",
+        "event: chunk",
+        'data: {"a":',
+        "data: 1}",
+        "",
+        "id: 7",
+        "data: x",
+        "",
+        "data: [DONE]",
+        "",
+        "data: after",
+    ]
+    assert list(server_sent_data(Lines(lines))) == ['{"a":\n1}', "x"]
+    assert list(server_sent_data(Lines(["data: tail"]))) == ["tail"]
+
+
+def test_stream_errors_become_the_sdks() -> None:
+    from flask_copilot.llm.streaming import chunks
+
+    with pytest.raises(openai.APITimeoutError):
+        list(chunks(Lines(['data: {"choices": []}', ""], httpx2.ReadTimeout("slow"))))
+    with pytest.raises(openai.APIConnectionError):
+        list(chunks(Lines([], httpx2.RemoteProtocolError("peer closed"))))
+    with pytest.raises(openai.APIError, match="overloaded"):
+        list(chunks(Lines(['data: {"error": {"message": "overloaded"}}', ""])))
+    with pytest.raises(openai.APIError, match="not JSON"):
+        list(chunks(Lines(["data: {oops", ""])))
+
+
+def test_tool_call_deltas_without_an_index() -> None:
+    from flask_copilot.llm.streaming import ModelTurn, ToolCallRequest, _read
+
+    def delta(**fields: Any) -> str:
+        return "data: " + json.dumps({"choices": [{"delta": {"tool_calls": [fields]}}]})
+
+    lines = [
+        delta(id="a", function={"name": "f", "arguments": '{"x"'}),
+        "",
+        delta(function={"arguments": ": 1}"}),
+        "",
+        delta(id="b", function={"name": "g", "arguments": "{}"}),
+        "",
+    ]
+    turn, calls = ModelTurn(), {}
+    _read(Lines(lines), turn, calls, None)
+    assert list(calls.values()) == [
+        ToolCallRequest("a", "f", '{"x": 1}'),
+        ToolCallRequest("b", "g", "{}"),
+    ]
 
 
 # --- failures ----------------------------------------------------------------------

@@ -242,6 +242,39 @@ def test_steps_are_stored_and_resumed(app: Flask, server: str) -> None:
         assert again.protocol_violations == []
 
 
+def test_a_step_cut_off_by_a_dead_process_shows_as_interrupted(app: Flask, server: str) -> None:
+    from flask_copilot.store import MessageRecord
+
+    user = token(app, "carol")
+    with CopilotTestClient(server, access_token=user) as first:
+        first.chat("fails")
+        thread_id = first.session_info["threadId"] if first.session_info else None
+    assert thread_id
+    running = {"kind": "tool", "input": "{}", "status": "running", "start": None, "end": None}
+    allow = {"id": "a1", "name": "allow", "label": "Allow", "tooltip": "", "payload": {}}
+    store = app.extensions["copilot"].persister.store
+    store.upsert_message(
+        thread_id,
+        MessageRecord(
+            id="cut-off",
+            type="step",
+            content="",
+            author="remove_row",
+            step=running,
+            actions=[{**allow, "forId": "cut-off"}],
+        ),
+        owner="carol",
+    )
+    with CopilotTestClient(server, access_token=user) as again:
+        again.disconnect()
+        again.connect(auth={"clientType": "copilot", "accessToken": user, "threadId": thread_id})
+        again.wait_for("new_message", lambda p: p["message"]["id"] == "cut-off")
+        shown = again.messages["cut-off"]
+        assert again.protocol_violations == []
+    assert shown["step"]["status"] == "error" and shown["isError"]
+    assert shown["content"] == "Interrupted." and shown["actions"] == []
+
+
 def test_a_step_outside_any_handler_needs_a_context() -> None:
     from flask_copilot import NoContextError
 

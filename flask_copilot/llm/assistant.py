@@ -75,7 +75,9 @@ class Assistant:
     shares (``setCopilotContext``, its URL and title). ``max_tool_rounds``: how many
     times in one reply the model may call tools before it must answer.
     ``history_limit``: earlier messages given to the model. ``timeout``: seconds the
-    endpoint may stay silent (connect, and between streamed chunks). ``author``: the
+    endpoint may stay silent (connect, and between streamed chunks).
+    ``function_timeout``: seconds a page function may take (default
+    ``COPILOT_FUNCTION_TIMEOUT``). ``author``: the
     name on its messages (default ``COPILOT_ASSISTANT_NAME``). ``request_options``: more
     arguments for ``chat.completions.create`` (``temperature``, ``max_tokens``,
     ``extra_body``…).
@@ -93,6 +95,7 @@ class Assistant:
         max_tool_rounds: int = 8,
         history_limit: int = 40,
         timeout: float = 60.0,
+        function_timeout: float | None = None,
         author: str | None = None,
         request_options: Mapping[str, Any] | None = None,
     ) -> None:
@@ -106,6 +109,7 @@ class Assistant:
         self.max_tool_rounds = max_tool_rounds
         self.history_limit = history_limit
         self.timeout = timeout
+        self.function_timeout = function_timeout
         self.author = author
         self.request_options = dict(request_options or {})
         self.tools: dict[str, Tool] = {}
@@ -315,7 +319,7 @@ class Assistant:
 
     def _run_page(self, name: str, args: dict[str, Any], step: Step) -> str:
         try:
-            value = CopilotFunction(name, args).call(step=step)
+            value = CopilotFunction(name, args).call(self.function_timeout, step=step)
         except CopilotFunctionDeclined as exc:
             return _error_text(f"not done: {exc}")
         except (CopilotFunctionError, CopilotFunctionTimeout) as exc:

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from ..core.session import ChatSession
-from ..protocol.schemas import SHOWN_TYPES
+from ..protocol.schemas import SHOWN_TYPES, STEP_TYPE
 from ..store import NotFound, Store, StoreError, ThreadRecord
 from ..user import User
 from .events import EventHandlers, Refused, client_event
@@ -59,7 +59,7 @@ class HistoryEvents(EventHandlers):
         for record in records:
             if record.type not in SHOWN_TYPES:
                 continue  # e.g. function_call records of versions before steps
-            wire = record.to_wire()
+            wire = _interrupted(record.to_wire())
             given = feedback.get(record.id)
             if given is not None:
                 wire["feedback"] = {"value": given.value, "comment": given.comment}
@@ -168,3 +168,18 @@ class HistoryEvents(EventHandlers):
                 force=True,
             )
         return {"ok": True, "id": given.id}
+
+
+def _interrupted(wire: dict[str, Any]) -> dict[str, Any]:
+    """A step stored as ``running`` was cut off (its process stopped mid-step): show it
+    failed, without the buttons of an approval nobody can answer any more."""
+    step = wire.get("step")
+    if wire["type"] != STEP_TYPE or not isinstance(step, dict) or step.get("status") != "running":
+        return wire
+    return {
+        **wire,
+        "step": {**step, "status": "error"},
+        "isError": True,
+        "actions": [],
+        "content": wire["content"] or "Interrupted.",
+    }

@@ -114,6 +114,7 @@ def create_app() -> Flask:
         instructions="You help people use the to-do page.",
         timeout=float(os.environ.get("ASSISTANT_TIMEOUT", "2")),
         max_tool_rounds=int(os.environ.get("ASSISTANT_MAX_ROUNDS", "4")),
+        function_timeout=float(os.environ.get("ASSISTANT_FUNCTION_TIMEOUT", "5")),
     )
 
     @assistant.tool
