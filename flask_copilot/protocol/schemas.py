@@ -18,7 +18,6 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .json_schema import check_declared_schema
-
 from .text import has_nul, without_lone_surrogates
 from .wire_json import MAX_DEPTH
 
@@ -154,9 +153,7 @@ class HandshakeAuth(Schema):
         },
     )
     language = Text(load_default=None, allow_none=True, validate=validate.Length(max=35))
-    chatProfile = Text(
-        load_default=None, allow_none=True, validate=validate.Length(max=100)
-    )
+    chatProfile = Text(load_default=None, allow_none=True, validate=validate.Length(max=100))
     protocol = fields.Integer(load_default=PROTOCOL_VERSION)
 
 
