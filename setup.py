@@ -28,6 +28,8 @@ setup(
         "sqlalchemy>=2,<3",
         # Arguments of page functions are checked against their declared JSON Schema.
         "jsonschema>=4.18",
+        # What an upload is, from its bytes (magic numbers), not its name.
+        "filetype>=1.2",
     ],
     extras_require={
         # gunicorn 26 removed its eventlet worker; eventlet itself is in bugfix-only mode.
@@ -39,6 +41,8 @@ setup(
         # flask_copilot.llm: the assistant, over the official SDK's sync client (pydantic,
         # which the SDK depends on, describes Python tools).
         "llm": ["openai>=1.40", "pydantic>=2.5"],
+        # Files in an S3-compatible bucket (COPILOT_STORAGE = "s3://bucket/prefix").
+        "s3": ["boto3>=1.34"],
         # flask_copilot.testing drives a real Socket.IO client.
         "testing": ["python-socketio[client]>=5.18"],
         "dev": [

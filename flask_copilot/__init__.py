@@ -1,8 +1,9 @@
 """flask_copilot: an embeddable AI copilot for any website, served by Flask."""
 
 from .chat.actions import Action
-from .chat.asks import AskActionMessage, AskUserMessage
+from .chat.asks import AskActionMessage, AskFileMessage, AskUserMessage
 from .chat.context import context, user_session
+from .chat.elements import Audio, Element, File, Image, Pdf, Text, Video
 from .chat.functions import CopilotFunction
 from .chat.messages import ErrorMessage, Message
 from .chat.steps import Step, step
@@ -26,8 +27,10 @@ from .user import User
 __all__ = [
     "Action",
     "AskActionMessage",
+    "AskFileMessage",
     "AskTimeout",
     "AskUserMessage",
+    "Audio",
     "ConfigError",
     "Copilot",
     "CopilotError",
@@ -35,13 +38,19 @@ __all__ = [
     "CopilotFunctionDeclined",
     "CopilotFunctionError",
     "CopilotFunctionTimeout",
+    "Element",
     "ErrorMessage",
     "Feedback",
+    "File",
+    "Image",
     "Message",
     "NoContextError",
+    "Pdf",
     "SessionNotFound",
     "Step",
+    "Text",
     "User",
+    "Video",
     "WebsocketSession",
     "authenticate_user",
     "context",

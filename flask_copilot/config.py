@@ -16,6 +16,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from .files.sniff import normalise_accept
+
 ASYNC_MODES = ("threading", "eventlet", "gevent")
 TRANSPORTS = ("websocket", "polling")
 SAMESITE_VALUES = ("lax", "strict", "none")
@@ -30,6 +32,7 @@ _ENV_FALLBACKS: dict[str, tuple[str, ...]] = {
     "COPILOT_ASYNC_MODE": ("COPILOT_ASYNC_MODE",),
     "COPILOT_MESSAGE_QUEUE": ("COPILOT_MESSAGE_QUEUE",),
     "COPILOT_DATABASE_URL": ("COPILOT_DATABASE_URL",),
+    "COPILOT_STORAGE": ("COPILOT_STORAGE",),
 }
 
 
@@ -43,6 +46,20 @@ def _positive_seconds(**kwargs: Any) -> fields.Float:
 
 def _positive_int(**kwargs: Any) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(min=1), **kwargs)
+
+
+def _accept_item(value: str) -> None:
+    try:
+        normalise_accept([value])
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+
+
+def _storage_spec(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("must be 'default', a folder, or s3://bucket/prefix")
+    if value.startswith("s3://") and not value[len("s3://") :].split("/", 1)[0]:
+        raise ValidationError("s3:// needs a bucket: s3://bucket/prefix")
 
 
 class _ConfigSchema(Schema):
@@ -74,7 +91,14 @@ class _ConfigSchema(Schema):
     COPILOT_DISCONNECT_GRACE = _positive_seconds(load_default=5.0)
     COPILOT_TOKEN_TTL = _positive_seconds(load_default=8 * 3600.0)
     COPILOT_MAX_UPLOAD_MB = _positive_seconds(load_default=20.0)
-    COPILOT_UPLOAD_ACCEPT = fields.List(fields.String(), load_default=lambda: ["*/*"])
+    COPILOT_UPLOAD_ACCEPT = fields.List(
+        fields.String(validate=_accept_item), load_default=lambda: ["*/*"]
+    )
+    COPILOT_MAX_FILES = fields.Integer(strict=True, validate=validate.Range(min=0), load_default=10)
+    # "default": a folder in the instance folder; a path; or s3://bucket/prefix.
+    COPILOT_STORAGE = fields.String(load_default="default", validate=_storage_spec)
+    COPILOT_S3_OPTIONS = fields.Dict(keys=fields.String(), load_default=dict)
+    COPILOT_FILE_URL_TTL = _positive_seconds(load_default=3600.0)
     # Keys beyond the SPEC's list, each bounding something a client controls.
     COPILOT_MAX_MESSAGE_CHARS = _positive_int(load_default=100_000)
     COPILOT_MAX_PENDING_MESSAGES = _positive_int(load_default=20)
@@ -135,6 +159,10 @@ class CopilotConfig:
     token_ttl: float
     max_upload_mb: float
     upload_accept: tuple[str, ...]
+    max_files: int
+    storage: str
+    s3_options: dict[str, Any]
+    file_url_ttl: float
     max_message_chars: int
     max_pending_messages: int
     max_page_state_bytes: int
@@ -196,7 +224,11 @@ def load_config(
         disconnect_grace=data["COPILOT_DISCONNECT_GRACE"],
         token_ttl=data["COPILOT_TOKEN_TTL"],
         max_upload_mb=data["COPILOT_MAX_UPLOAD_MB"],
-        upload_accept=tuple(data["COPILOT_UPLOAD_ACCEPT"]),
+        upload_accept=normalise_accept(data["COPILOT_UPLOAD_ACCEPT"]),
+        max_files=data["COPILOT_MAX_FILES"],
+        storage=data["COPILOT_STORAGE"],
+        s3_options=dict(data["COPILOT_S3_OPTIONS"]),
+        file_url_ttl=data["COPILOT_FILE_URL_TTL"],
         max_message_chars=data["COPILOT_MAX_MESSAGE_CHARS"],
         max_pending_messages=data["COPILOT_MAX_PENDING_MESSAGES"],
         max_page_state_bytes=data["COPILOT_MAX_PAGE_STATE_BYTES"],

@@ -15,6 +15,13 @@ from .auth.origins import OriginPolicy
 from .config import ConfigError, CopilotConfig, load_config
 from .core.hooks import HookRegistry
 from .errors import SessionNotFound
+from .files import (
+    FileService,
+    FileSettings,
+    StorageError,
+    UploadLimits,
+    open_storage,
+)
 from .protocol.wire_json import MAX_CHARS, BoundedJSON
 from .server.auth_policy import resolve_auth
 from .server.cluster import open_cluster
@@ -123,6 +130,7 @@ class Copilot:
         runtime = Runtime(socketio, config.async_mode)
         cluster = open_cluster(config.message_queue, namespace, ttl=30)
         persister = _persister(config.database_url, app.instance_path)
+        files = _file_service(app, config, prefix)
         state = CopilotState(
             app=app,
             config=config,
@@ -137,6 +145,7 @@ class Copilot:
             cluster=cluster,
             persister=persister,
             refusals=refusals,
+            files=files,
         )
         app.extensions[EXTENSION_KEY] = state
         blueprint = make_blueprint(state)
@@ -248,6 +257,26 @@ def _open(url: str, instance_path: str) -> Store:
     store = open_store(url, instance_path)
     assert store is not None  # only None for url None
     return store
+
+def _file_service(app: Flask, config: CopilotConfig, prefix: str) -> FileService:
+    """The storage (created on first use, not here) and what signs its grants and URLs."""
+    try:
+        storage = open_storage(config.storage, app.instance_path, config.s3_options)
+    except (ValueError, StorageError) as exc:
+        raise ConfigError(f"COPILOT_STORAGE: {exc}") from None
+    limits = UploadLimits(
+        accept=config.upload_accept,
+        max_bytes=int(config.max_upload_mb * 1024 * 1024),
+        max_files=config.max_files,
+    )
+    settings = FileSettings(
+        url_base=f"{prefix}/copilot/files", url_ttl=config.file_url_ttl, limits=limits
+    )
+    # Read when first needed: SECRET_KEY may be set after init_app.
+    def secret() -> str | bytes | None:
+        return config.auth_secret or app.config.get("SECRET_KEY")
+
+    return FileService(storage, secret, settings, shared=bool(config.message_queue))
 
 
 def _packet_limit(config: CopilotConfig) -> int:

@@ -9,6 +9,12 @@
             reply = client.chat("hello")
             assert reply.text == "You said: hello"
 
+    def test_files(app):
+        with LiveServer(app) as server, CopilotTestClient(server.url) as client:
+            reply = client.chat("what is this?", files=[("cat.png", png_bytes)])
+            image = reply.elements[0]
+            assert client.download(image["url"]) == png_bytes
+
 The client behaves like the widget: it reads ``/copilot/settings``, connects with a
 client type and token, sends ``ready``, applies every event to its view of the chat
 (``client.messages``), and validates each event against the protocol schemas, so a
@@ -18,11 +24,15 @@ test also catches a server that breaks the protocol.
 from __future__ import annotations
 
 import json
+import mimetypes
+import os
 import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +52,8 @@ from .protocol.schemas import SERVER_EVENTS
 from .server.dev_server import WebsocketClosingRequestHandler, make_dev_server
 
 Predicate = Callable[[dict[str, Any]], bool]
+#: A file to upload: ``(name, bytes)``, ``(name, bytes, content_type)`` or a path.
+Upload = tuple[str, bytes] | tuple[str, bytes, str] | str | os.PathLike[str]
 _SERVER_SCHEMAS = {name: spec.schema() for name, spec in SERVER_EVENTS.items()}
 
 
@@ -55,6 +67,16 @@ class ConnectionRefused(socketio.exceptions.ConnectionError):  # type: ignore[mi
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class UploadRefused(Exception):
+    """``POST /copilot/uploads`` answered with an error; ``status`` and ``code`` say which."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(f"{status} {body.get('error')}: {body.get('message')}")
+        self.status = status
+        self.code = body.get("error")
+        self.body = body
 
 
 class ServerRefused(Exception):
@@ -96,6 +118,11 @@ class Reply:
 
     #: The steps shown while handling it (tool calls, page function calls), in order.
     steps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def elements(self) -> list[dict[str, Any]]:
+        """The elements of the reply's messages, in order."""
+        return [e for m in self.messages for e in m["elements"]]
 
 
 def _reason(data: Any) -> str:
@@ -264,9 +291,11 @@ class CopilotTestClient:
         metadata: dict[str, Any] | None = None,
         client_id: str | None = None,
         resend_of: str | None = None,
+        files: Iterable[str | dict[str, Any]] = (),
     ) -> str:
         """Send a message and return the server's id for it (raises on refusal).
 
+        ``files``: uploads to attach, as :meth:`upload` returned them (or their ``ref``).
         Waits for the server's acknowledgement, like the widget: that is what keeps a
         session's messages in order whatever the server's handler settings.
         ``resend_of``: the id of an ``unanswered`` message this one sends again.
@@ -280,14 +309,109 @@ class CopilotTestClient:
             payload["metadata"] = metadata
         if resend_of is not None:
             payload["resendOf"] = resend_of
+        refs = [f if isinstance(f, str) else f["ref"] for f in files]
+        if refs:
+            payload["files"] = refs
         ack = self.call("client_message", payload)
         if not isinstance(ack, dict) or not ack.get("ok"):
             raise ServerRefused((ack or {}).get("error", {"code": "no_ack", "message": repr(ack)}))
         return str(ack["id"])
 
-    def chat(self, content: str, *, timeout: float | None = None) -> Reply:
-        """Send a user message and wait for the full reply to it."""
-        return self.wait_reply(self.send(content), timeout=timeout)
+    def chat(
+        self, content: str, *, files: Iterable[Upload] = (), timeout: float | None = None
+    ) -> Reply:
+        """Send a user message (with ``files`` uploaded and attached) and wait for the
+        full reply to it."""
+        uploaded = self.upload(files) if files else []
+        return self.wait_reply(self.send(content, files=uploaded), timeout=timeout)
+
+    # --- files -------------------------------------------------------------------------
+
+    def upload(self, files: Iterable[Upload], *, token: str | None = None) -> list[dict[str, Any]]:
+        """Upload ``files`` in one request as the widget does; return the server's
+        description of each (``ref``, ``id``, ``name``, ``mime``, ``size``, ``type``).
+
+        ``token``: the upload grant to use (default: the session's; a file ask has its
+        own, see :meth:`answer_file_ask`). Raises :class:`UploadRefused` on refusal.
+        """
+        grant = token or (self.session_info or {}).get("uploadToken")
+        if not grant:
+            raise RuntimeError("no upload grant: connect first (or uploads are off)")
+        boundary = uuid.uuid4().hex
+        body = bytearray()
+        for item in files:
+            name, data, content_type = _upload_parts(item)
+            body += (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="{urllib.parse.quote(name, safe=" ._-()")}"\r\n'
+                f"Content-Type: {content_type}\r\n\r\n"
+            ).encode()
+            body += data + b"\r\n"
+        body += f"--{boundary}--\r\n".encode()
+        status, _, answer = self.fetch(
+            "/copilot/uploads",
+            method="POST",
+            data=bytes(body),
+            headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "X-Copilot-Upload": grant,
+            },
+        )
+        parsed = json.loads(answer or b"{}")
+        if status != 201:
+            raise UploadRefused(status, parsed)
+        uploaded: list[dict[str, Any]] = parsed["files"]
+        return uploaded
+
+    def pending_ask(self, kind: str | None = None) -> dict[str, Any] | None:
+        """The ``ask`` event the server is waiting on (of ``kind``), if any."""
+        with self._condition:
+            ended = {e.payload["askId"] for e in self.events if e.name == "ask_end"}
+            for event in reversed(self.events):
+                if (
+                    event.name == "ask"
+                    and event.payload["askId"] not in ended
+                    and (kind is None or event.payload["kind"] == kind)
+                ):
+                    return event.payload
+        return None
+
+    def answer_file_ask(
+        self, files: Iterable[Upload], *, content: str = "", timeout: float | None = None
+    ) -> str:
+        """Answer the pending file ask (waiting for it to arrive): upload ``files`` with
+        its grant and send them. Returns the id of the message that answered."""
+        ask = self.wait_for("ask", lambda p: p["kind"] == "file", timeout=timeout)
+        uploaded = self.upload(files, token=ask["uploadToken"])
+        return self.send(content, files=uploaded)
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        """An HTTP request to the server (``url`` relative to it, as element URLs are);
+        returns status, headers and body, whatever the status."""
+        target = urllib.parse.urljoin(self.server_url + "/", url)
+        request = urllib.request.Request(target, data=data, method=method)
+        for name, value in {**self.headers, **(headers or {})}.items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return response.status, dict(response.headers.items()), response.read()
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, dict(error.headers.items()), error.read()
+
+    def download(self, url: str) -> bytes:
+        """The bytes behind an element's URL (raises unless the server answers 200)."""
+        status, _, body = self.fetch(url)
+        if status != 200:
+            raise AssertionError(f"GET {url} answered {status}: {body[:200]!r}")
+        return body
 
     def declare(
         self,
@@ -382,6 +506,15 @@ class CopilotTestClient:
                     message["content"] += data["token"]
         elif event == "delete_message":
             self.messages.pop(data["id"], None)
+        elif event == "element":
+            element = data["element"]
+            message = self.messages.get(element["forId"])
+            if message is not None:
+                kept = [e for e in message["elements"] if e["id"] != element["id"]]
+                message["elements"] = [*kept, element]
+        elif event == "delete_element":
+            for message in self.messages.values():
+                message["elements"] = [e for e in message["elements"] if e["id"] != data["id"]]
 
     def _mark(self) -> int:
         with self._condition:
@@ -453,6 +586,19 @@ class CopilotTestClient:
     def assistant_messages(self) -> list[dict[str, Any]]:
         with self._condition:
             return [m for m in self.messages.values() if m["type"] == "assistant_message"]
+
+
+def _upload_parts(item: Upload) -> tuple[str, bytes, str]:
+    if isinstance(item, (str, os.PathLike)):
+        path = os.fspath(item)
+        with open(path, "rb") as handle:
+            data = handle.read()
+        name = os.path.basename(path)
+        return name, data, mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if len(item) == 3:
+        return item[0], item[1], item[2]
+    name, data = item[0], item[1]
+    return name, data, mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 class _QuietRequestHandler(WebsocketClosingRequestHandler):

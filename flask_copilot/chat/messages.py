@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from ..core.session import new_id
 from ..protocol.schemas import MESSAGE_TYPES
 from .context import checkpoint, require_session
+from .elements import Element, publish
 
 
 class WireObject(Protocol):
@@ -41,7 +42,7 @@ class Message:
         self,
         content: Any = "",
         author: str | None = None,
-        elements: Iterable[WireObject] | None = None,
+        elements: Iterable[Element] | None = None,
         actions: Iterable[WireObject] | None = None,
         type: str = "assistant_message",
         *,
@@ -90,22 +91,35 @@ class Message:
             self.author = session.assistant_name
         return session
 
+    def _prepare_elements(self, session: Any) -> None:
+        for element in self.elements:
+            element.for_id = self.id
+            element.prepare(session)
+
+    def _publish_elements(self, session: Any) -> None:
+        if self.elements:
+            publish(session, self.id, self.elements)
+
     def send(self) -> Message:
-        """Show the message (or, after streaming, finalise it)."""
+        """Show the message (or, after streaming, finalise it), with its elements."""
         session = self._bind()
         self._streaming = False
         if self.actions:
             for action in self.actions:
                 action.for_id = self.id  # type: ignore[attr-defined]
             session.remember_actions(self.actions, self.id)
+        self._prepare_elements(session)
         session.emit("new_message", {"message": self.to_wire()})
+        self._publish_elements(session)
         return self
 
     def update(self) -> Message:
         """Replace the shown message with this one's current content."""
         session = self._bind()
         self._streaming = False
+        self._prepare_elements(session)
         session.emit("update_message", {"message": self.to_wire()})
+        self._publish_elements(session)
         return self
 
     def remove(self) -> None:
@@ -120,6 +134,7 @@ class Message:
         self.content = token if is_sequence else self.content + token
         if not self._streaming:
             self._streaming = True
+            self._prepare_elements(session)
             session.emit("stream_start", {"message": self.to_wire()})
         else:
             session.emit("stream_token", {"id": self.id, "token": token, "isSequence": is_sequence})

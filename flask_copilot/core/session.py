@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..files import FileService
 from ..user import User
 from .page import PageContext, PageFunction
 from .transcript import Transcript
@@ -84,8 +85,11 @@ class BaseSession:
         chat_profile: str | None = None,
         language: str | None = None,
         observer: Observer | None = None,
+        files: FileService | None = None,
     ) -> None:
         self.id = session_id
+        #: Storage, limits and signed URLs for elements and uploads.
+        self.files = files
         self.observer = observer
         self.client_type = client_type
         self.user = user
@@ -115,6 +119,9 @@ class BaseSession:
     def remember_actions(self, actions: list[Any], message_id: str) -> None:
         """Keep the actions shown under a message, so clicks are trusted only by id."""
 
+    def remember_files(self, shown: list[StoredFile]) -> None:
+        """Keep the stored files shown in this chat, so their URLs can be renewed."""
+
 
 class HTTPSession(BaseSession):
     """A context for plain Flask views: nothing is pushed, what is sent is persisted."""
@@ -130,6 +137,16 @@ class WaitableEvent(Protocol):
     def wait(self, timeout: float | None = None) -> bool: ...
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """A file shown in a chat: what a fresh URL for it needs."""
+
+    element_id: str
+    key: str
+    name: str
+    mime: str
+
+
 @dataclass
 class PendingWait:
     """A handler waiting for the browser: a function call's result, or the user's answer.
@@ -141,8 +158,10 @@ class PendingWait:
     kind: str  # "call_fn" or "ask"
     id: str
     event: WaitableEvent
-    ask_kind: str | None = None  # "text" or "action" for asks
+    ask_kind: str | None = None  # "text", "action" or "file" for asks
     action_ids: frozenset[str] = frozenset()
+    #: A file ask's limits (``UploadLimits``).
+    limits: Any = None
     done: bool = False
     value: Any = None
     error: str | None = None
@@ -211,6 +230,7 @@ class ChatSession(BaseSession):
         chat_profile: str | None = None,
         language: str | None = None,
         observer: Observer | None = None,
+        files: FileService | None = None,
     ) -> None:
         super().__init__(
             session_id=session_id or new_id(),
@@ -220,6 +240,7 @@ class ChatSession(BaseSession):
             chat_profile=chat_profile,
             language=language,
             observer=observer,
+            files=files,
         )
         self._transport = transport
         self._spawn = spawn
@@ -254,6 +275,7 @@ class ChatSession(BaseSession):
         self.address: str | None = None
         self._waits: dict[str, PendingWait] = {}
         self._actions: OrderedDict[str, SentAction] = OrderedDict()
+        self._files_shown: OrderedDict[str, StoredFile] = OrderedDict()
 
     # --- outgoing events ------------------------------------------------------------
 
@@ -411,6 +433,17 @@ class ChatSession(BaseSession):
                 self._actions[action.id] = SentAction(action, message_id)
             while len(self._actions) > 1000:
                 self._actions.popitem(last=False)
+
+    def remember_files(self, shown: list[StoredFile]) -> None:
+        with self._lock:
+            for stored in shown:
+                self._files_shown[stored.element_id] = stored
+                self._files_shown.move_to_end(stored.element_id)
+            while len(self._files_shown) > 1000:
+                self._files_shown.popitem(last=False)
+
+    def shown_file(self, element_id: str) -> StoredFile | None:
+        return self._files_shown.get(element_id)
 
     def find_action(self, action_id: str) -> SentAction | None:
         return self._actions.get(action_id)

@@ -33,6 +33,13 @@ MESSAGE_TYPES = ("user_message", "assistant_message", "system_message")
 STEP_TYPE = "step"
 SHOWN_TYPES = (*MESSAGE_TYPES, STEP_TYPE)
 STEP_STATUSES = ("running", "done", "error")
+ELEMENT_TYPES = ("text", "image", "file", "pdf", "audio", "video")
+ELEMENT_DISPLAYS = ("inline", "side", "page")
+IMAGE_SIZES = ("small", "medium", "large")
+ASK_KINDS = ("text", "action", "file")
+#: Uploads one client_message may carry (``COPILOT_MAX_FILES`` bounds it further).
+MAX_MESSAGE_FILES = 100
+MAX_FILE_REF_CHARS = 4096
 CLIENT_MESSAGE_TYPES = ("user_message", "system_message")
 #: Names a model can call (OpenAI's rule for tool names).
 FUNCTION_NAME = r"^[A-Za-z0-9_-]{1,64}$"
@@ -184,6 +191,19 @@ class ClientMessageEvent(Schema):
             "no longer reported."
         },
     )
+    files = fields.List(
+        Text(validate=validate.Length(min=1, max=MAX_FILE_REF_CHARS)),
+        load_default=list,
+        validate=validate.Length(max=MAX_MESSAGE_FILES),
+        metadata={
+            "doc": "References of uploaded files (`files[].ref` of `POST /copilot/uploads`) "
+            "to attach; at most `COPILOT_MAX_FILES`, or the pending file ask's `maxFiles`."
+        },
+    )
+
+
+class FileUrlEvent(Schema):
+    elementId = _id_field(required=True, metadata={"doc": "A stored element of this chat."})
 
 
 class EmptyEvent(Schema):
@@ -330,6 +350,12 @@ class StopAck(Schema):
     stopped = fields.Boolean(metadata={"doc": "False when no handler was running."})
 
 
+class FileUrlAck(Schema):
+    ok = fields.Boolean(required=True)
+    url = fields.String(metadata={"doc": "A fresh signed URL for the element's file."})
+    error = fields.Nested(ErrorBody)
+
+
 class ThreadSummary(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True, allow_none=True)
@@ -380,6 +406,53 @@ class StepBody(Schema):
     end = fields.String(allow_none=True, metadata={"doc": "ISO 8601, UTC; null while running."})
 
 
+class ElementBody(Schema):
+    """A file or media part of a message."""
+
+    id = fields.String(required=True)
+    forId = fields.String(
+        required=True, allow_none=True, metadata={"doc": "The message it belongs to."}
+    )
+    type = fields.String(
+        required=True,
+        validate=validate.OneOf(ELEMENT_TYPES),
+        metadata={"doc": "How to show it: " + ", ".join(f"`{t}`" for t in ELEMENT_TYPES) + "."},
+    )
+    name = fields.String(required=True, metadata={"doc": "File name; alt text of images."})
+    mime = fields.String(required=True, allow_none=True)
+    display = fields.String(
+        required=True,
+        validate=validate.OneOf(ELEMENT_DISPLAYS),
+        metadata={
+            "doc": "`inline` in the message; `side`: a button in the message opens it in a "
+            "side view; `page`: it opens over the whole panel."
+        },
+    )
+    url = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "doc": "Where the bytes are: a path on the copilot's server (resolve it against "
+            "the server's origin), signed for this user and valid `COPILOT_FILE_URL_TTL` "
+            "seconds (renew with `file_url`), or an external URL."
+        },
+    )
+    bytes = fields.Integer(required=True, allow_none=True, metadata={"doc": "Size, if known."})
+    size = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(IMAGE_SIZES),
+        metadata={"doc": "`image`: shown small, medium or large."},
+    )
+    language = fields.String(
+        allow_none=True, metadata={"doc": "`text`: shown as code in this language."}
+    )
+    content = fields.String(
+        allow_none=True, metadata={"doc": "`text`: the text itself, when small (else fetch `url`)."}
+    )
+    page = fields.Integer(allow_none=True, metadata={"doc": "`pdf`: the page to open at."})
+    autoPlay = fields.Boolean(metadata={"doc": "`audio`, `video`: start playing when shown."})
+
+
 class MessageBody(Schema):
     id = fields.String(required=True)
     threadId = fields.String(required=True, allow_none=True)
@@ -400,7 +473,7 @@ class MessageBody(Schema):
     )
     metadata = fields.Dict(required=True)
     actions = fields.List(fields.Nested(ActionBody), required=True)
-    elements = fields.List(fields.Dict(), required=True)
+    elements = fields.List(fields.Nested(ElementBody), required=True)
     step = fields.Nested(
         StepBody, allow_none=True, metadata={"doc": "Present on `type: step` messages."}
     )
@@ -428,6 +501,13 @@ class SessionEvent(_Seq):
             "Show them as not answered and offer to send them again (`resendOf`)."
         },
     )
+    uploadToken = fields.String(
+        allow_none=True,
+        metadata={
+            "doc": "This session's upload grant: the `X-Copilot-Upload` header of "
+            "`POST /copilot/uploads`. Null when uploads are off (`COPILOT_MAX_FILES` 0)."
+        },
+    )
 
 
 class MessageEvent(_Seq):
@@ -436,6 +516,15 @@ class MessageEvent(_Seq):
 
 class DeleteMessageEvent(_Seq):
     id = fields.String(required=True)
+
+
+class ElementEvent(_Seq):
+    element = fields.Nested(ElementBody, required=True)
+
+
+class DeleteElementEvent(_Seq):
+    id = fields.String(required=True)
+    forId = fields.String(required=True, allow_none=True)
 
 
 class StreamTokenEvent(_Seq):
@@ -485,11 +574,20 @@ class CallFnEvent(_Seq):
 
 class AskEvent(_Seq):
     askId = fields.String(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(("text", "action")))
+    kind = fields.String(required=True, validate=validate.OneOf(ASK_KINDS))
     messageId = fields.String(
         required=True, metadata={"doc": "The question, sent just before as `new_message`."}
     )
     timeout = fields.Float(required=True, metadata={"doc": "Seconds the server waits."})
+    accept = fields.List(
+        fields.String(), metadata={"doc": "`file`: MIME types (`image/*`) and extensions."}
+    )
+    maxSizeMb = fields.Float(metadata={"doc": "`file`: largest file, in MiB."})
+    maxFiles = fields.Integer(metadata={"doc": "`file`: how many files at most."})
+    uploadToken = fields.String(
+        allow_none=True,
+        metadata={"doc": "`file`: the upload grant for this ask's files (its limits apply)."},
+    )
 
 
 class AskEndEvent(_Seq):
@@ -587,6 +685,13 @@ CLIENT_EVENTS: dict[str, EventSpec] = {
             ack=Ack,
         ),
         EventSpec(
+            "file_url",
+            FileUrlEvent,
+            "A fresh signed URL for a stored element of this chat (its URL expired). "
+            "Refused with `not_found` for anything else.",
+            ack=FileUrlAck,
+        ),
+        EventSpec(
             "action",
             ActionEvent,
             "The user clicked an action button. It answers a pending `ask` of kind "
@@ -619,6 +724,13 @@ SERVER_EVENTS: dict[str, EventSpec] = {
             "A streamed message begins (`streaming: true`); content holds the first token.",
         ),
         EventSpec("stream_token", StreamTokenEvent, "Append `token` to message `id`."),
+        EventSpec(
+            "element",
+            ElementEvent,
+            "Add an element to message `element.forId`, or replace it by `id` (an element "
+            "sent or updated on its own; elements sent with a message are in its `elements`).",
+        ),
+        EventSpec("delete_element", DeleteElementEvent, "Remove element `id`."),
         EventSpec("task_start", TaskEvent, "A handler started: show typing, enable stop."),
         EventSpec("task_end", TaskEvent, "The handler finished."),
         EventSpec(
@@ -638,7 +750,9 @@ SERVER_EVENTS: dict[str, EventSpec] = {
             AskEvent,
             "The handler waits for the user. `text`: the user's next typed message "
             "answers it (sent as a normal `client_message`). `action`: one of the "
-            "question's action buttons answers it.",
+            "question's action buttons answers it. `file`: the next `client_message` with "
+            "`files` answers it; upload them with this event's `uploadToken`, within its "
+            "`accept`, `maxSizeMb` and `maxFiles`.",
         ),
         EventSpec("ask_end", AskEndEvent, "The ask is over: clear the prompt."),
         EventSpec(

@@ -23,12 +23,14 @@ def init_http_context(user: User | None = None, thread_id: str | None = None) ->
     """A context for plain Flask views: ``Message.send()`` pushes nothing and fails not;
     with persistence on, what is sent is stored in ``thread_id`` (a new thread when
     not given) for ``user``."""
+    state = get_state()
     session = HTTPSession(
         session_id=new_id(),
         client_type="http",
         user=user,
         thread_id=thread_id or new_id(),
-        observer=get_state().persister,
+        observer=state.persister,
+        files=state.files,
     )
     bind_to_request(session)
     return session

@@ -4,9 +4,12 @@ past threads, give feedback. Every store call is scoped to the acting user."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from ..core.session import ChatSession
+from ..chat.elements import restore
+from ..core.session import ChatSession, StoredFile
+from ..files import StorageError
 from ..protocol.schemas import SHOWN_TYPES, STEP_TYPE
 from ..store import NotFound, Store, StoreError, ThreadRecord
 from ..user import User
@@ -42,6 +45,7 @@ class HistoryEvents(EventHandlers):
         try:
             records = store.thread_messages(thread.id, owner=owner)
             feedback = {f.message_id: f for f in store.thread_feedback(thread.id, owner=owner)}
+            stored_elements = store.thread_elements(thread.id, owner=owner)
         except StoreError:
             logger.exception("could not load thread %s", thread.id)
             return False
@@ -55,11 +59,35 @@ class HistoryEvents(EventHandlers):
             and record.session_id is not None
             and (record.session_id == lost_session or not self._is_alive(record.session_id))
         ]
+        elements: dict[str | None, list[dict[str, Any]]] = {}
+        files = self.state.files
+        for element in stored_elements:
+            wire_element = restore(
+                files,
+                owner,
+                id=element.id,
+                name=element.name,
+                mime=element.mime,
+                size=element.size,
+                url=element.url,
+                path=element.path,
+                display=element.display,
+                message_id=element.message_id,
+                metadata=element.metadata,
+            )
+            elements.setdefault(element.message_id, []).append(wire_element)
+        session.remember_files(
+            [
+                StoredFile(e.id, e.path, e.name, e.mime or "application/octet-stream")
+                for e in stored_elements
+                if e.path is not None
+            ]
+        )
         shown = []
         for record in records:
             if record.type not in SHOWN_TYPES:
                 continue  # e.g. function_call records of versions before steps
-            wire = _interrupted(record.to_wire())
+            wire = _interrupted(record.to_wire(elements.get(record.id, ())))
             given = feedback.get(record.id)
             if given is not None:
                 wire["feedback"] = {"value": given.value, "comment": given.comment}
@@ -130,11 +158,26 @@ class HistoryEvents(EventHandlers):
     @client_event("delete_thread")
     def on_delete_thread(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
         store, owner = self._history_owner(session, "delete_thread")
-        if not store.delete_thread(loaded["threadId"], owner=owner):
+        thread_id = loaded["threadId"]
+        if not store.delete_thread(thread_id, owner=owner):
             return self._refuse(
                 session, "delete_thread", "not_found", "delete_thread: no such conversation."
             )
+        # Its files go too (after the records: a failure here leaves unreachable bytes,
+        # never a conversation pointing at missing ones).
+        session.submit(self._delete_files(thread_id), force=True)
         return {"ok": True}
+
+    def _delete_files(self, thread_id: str) -> Callable[[], None]:
+        """A job deleting a thread's files (storage calls stay off the socket handler)."""
+
+        def delete() -> None:
+            try:
+                self.state.files.delete_thread_files(thread_id)
+            except StorageError:
+                logger.exception("could not delete the files of thread %s", thread_id)
+
+        return delete
 
     @client_event("feedback")
     def on_feedback(self, session: ChatSession, loaded: dict[str, Any]) -> Any:

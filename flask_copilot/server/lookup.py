@@ -7,6 +7,7 @@ from typing import Any
 
 from ..core.session import BaseSession
 from ..errors import SessionNotFound
+from ..files import FileService
 from ..user import User
 from .cluster import Cluster, SessionRecord
 from .state import get_state
@@ -18,7 +19,9 @@ class RemoteSession(BaseSession):
 
     interactive = True
 
-    def __init__(self, record: SessionRecord, cluster: Cluster, assistant_name: str) -> None:
+    def __init__(
+        self, record: SessionRecord, cluster: Cluster, assistant_name: str, files: FileService
+    ) -> None:
         user = record.user
         super().__init__(
             session_id=record.session_id,
@@ -27,6 +30,7 @@ class RemoteSession(BaseSession):
             if user
             else None,
             thread_id=record.thread_id,
+            files=files,
         )
         self.assistant_name = assistant_name
         self._record = record
@@ -50,5 +54,5 @@ class WebsocketSession:
             return local
         record = state.cluster.lookup(session_id)
         if record is not None and record.node != state.cluster.node:
-            return RemoteSession(record, state.cluster, state.config.assistant_name)
+            return RemoteSession(record, state.cluster, state.config.assistant_name, state.files)
         raise SessionNotFound(f"No live chat session {session_id!r}.")

@@ -18,10 +18,12 @@ from marshmallow import ValidationError
 from ..auth.origins import is_same_origin
 from ..auth.tokens import InvalidToken, load_identity
 from ..chat.actions import Action
+from ..chat.elements import File, publish
 from ..chat.messages import Message
 from ..config import ConfigError
 from ..core.page import ContextValue, PageContext, PageFunction
-from ..core.session import ChatSession, new_id
+from ..core.session import ChatSession, PendingWait, new_id
+from ..files import InvalidFileToken, StorageError, UploadGrant, accepts
 from ..protocol.schemas import CLIENT_EVENTS, HandshakeAuth
 from ..store import StoreError
 from ..user import User
@@ -245,6 +247,7 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
             observer=self.state.persister,
             chat_profile=handshake["chatProfile"],
             language=handshake["language"],
+            files=self.state.files,
         )
         session.address = address
         registry.add(session)
@@ -290,6 +293,7 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
             "user": session.user.to_wire() if session.user else None,
             "resumedThread": session.resumed_thread,
             "unanswered": list(session.unanswered),
+            "uploadToken": self._upload_token(session),
         }
         # A new session's events start again from 1, whatever the client saw before.
         last_seq = loaded["lastSeq"] if restored else 0
@@ -325,9 +329,9 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
         metadata = dict(loaded["metadata"])
         if client_id:
             metadata["clientId"] = client_id
-        message = Message(loaded["content"], author=author, type=loaded["type"], metadata=metadata)
-        message.thread_id = session.thread_id
-        ask = session.pending_ask("text") if loaded["type"] == "user_message" else None
+        is_user = loaded["type"] == "user_message"
+        file_ask = session.pending_ask("file") if is_user and loaded["files"] else None
+        ask = file_ask or (session.pending_ask("text") if is_user else None)
         if ask is None and session.pending_jobs >= self.state.config.max_pending_messages:
             return self._refuse(
                 session,
@@ -336,6 +340,19 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
                 f"{session.pending_jobs} messages are already waiting; try again "
                 "when the assistant has answered.",
             )
+        attached = self._attachments(session, loaded["files"], file_ask)
+        message = Message(
+            loaded["content"],
+            author=author,
+            type=loaded["type"],
+            metadata=metadata,
+            elements=attached,
+        )
+        message.thread_id = session.thread_id
+        owner = session.user.identifier if session.user else None
+        for element in attached:
+            element.for_id = message.id
+            element.prepare_with(self.state.files, session.thread_id or "", owner)
         # Accepted means stored and queued: only then is its clientId remembered, so a
         # message that could not be stored can be sent again.
         wire = message.to_wire()
@@ -344,19 +361,25 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
             session.remember_client_id(client_id, message.id)
         # Echo first, then queue: the user's message always precedes its reply.
         session.emit("new_message", {"message": wire}, persist=False)
+        if attached:
+            publish(session, message.id, attached)
         if loaded["resendOf"]:
             self._forget_unanswered(session, loaded["resendOf"])
         if ask is not None:
             # The handler is waiting for this answer: hand it over, start nothing new.
-            ask.resolve(
-                {
-                    "id": message.id,
-                    "content": message.content,
-                    "output": message.content,
-                    "author": message.author,
-                    "type": message.type,
-                }
-            )
+            if ask.ask_kind == "file":
+                ask.resolve(attached)
+            else:
+                ask.resolve(
+                    {
+                        "id": message.id,
+                        "content": message.content,
+                        "output": message.content,
+                        "author": message.author,
+                        "type": message.type,
+                        "elements": attached,
+                    }
+                )
             return {"ok": True, "id": message.id, "askAnswer": True}
         job = self.state.runner.job(session, "on_message", message, message_id=message.id)
         session.submit(job, force=True)
@@ -391,6 +414,84 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
             persister.store.mark_handled(message_id, owner=owner, thread_id=session.thread_id)
         except StoreError as exc:
             logger.error("could not mark message %s as sent again: %s", message_id, exc)
+
+    def _upload_token(self, session: ChatSession) -> str | None:
+        if self.state.config.max_files < 1 or session.thread_id is None:
+            return None
+        grant = UploadGrant(
+            session_id=session.id,
+            thread_id=session.thread_id,
+            owner=session.user.identifier if session.user else None,
+        )
+        return self.state.files.signer.grant_upload(grant)
+
+    def _attachments(
+        self, session: ChatSession, tokens: list[str], ask: PendingWait | None
+    ) -> list[File]:
+        """The uploads a ``client_message`` names, checked: made for this session, and
+        within the limits (the file ask's, or the global ones). A refusal deletes them:
+        nothing of a refused message is kept."""
+        if not tokens:
+            return []
+        files = self.state.files
+        refs = {}
+        for token in tokens:
+            try:
+                ref = files.signer.read_reference(token)
+            except InvalidFileToken:
+                ref = None
+            if ref is None or ref.session_id != session.id:
+                raise Refused(
+                    self._refuse(
+                        session,
+                        "client_message",
+                        "invalid_file",
+                        "client_message: files: not an upload of this chat (or too old).",
+                    )
+                )
+            refs[ref.id] = ref
+        limits = ask.limits if ask is not None else files.limits
+        problem: tuple[str, str] | None = None
+        if limits.max_files < 1:
+            problem = ("uploads_off", "This assistant does not take files.")
+        elif len(refs) > limits.max_files:
+            problem = ("too_many_files", f"At most {limits.max_files} file(s) per message.")
+        for ref in refs.values():
+            if problem is not None:
+                break
+            if ref.size > limits.max_bytes:
+                problem = ("too_large", f"{ref.name} is too large.")
+            elif not accepts(limits.accept, ref.mime, ref.name):
+                problem = (
+                    "unsupported_type",
+                    f"{ref.name}: this kind of file is not accepted here.",
+                )
+        if problem is not None:
+            for ref in refs.values():
+                try:
+                    files.storage.delete(ref.key)
+                except StorageError:
+                    logger.exception("could not delete refused upload %s", ref.key)
+            raise Refused(self._refuse(session, "client_message", *problem))
+        return [File.from_upload(files, ref) for ref in refs.values()]
+
+    @client_event("file_url")
+    def on_file_url(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
+        element_id = loaded["elementId"]
+        owner = session.user.identifier if session.user else None
+        shown = session.shown_file(element_id)
+        if shown is not None:
+            key, name, mime = shown.key, shown.name, shown.mime
+        else:
+            record = None
+            if self.state.persister is not None and owner is not None:
+                record = self.state.persister.store.get_element(element_id, owner=owner)
+            if record is None or record.path is None:
+                return self._refuse(
+                    session, "file_url", "not_found", "file_url: no such file in this chat."
+                )
+            key, name, mime = record.path, record.name, record.mime or "application/octet-stream"
+        return {"ok": True, "url": self.state.files.signed_url(key, name, mime, owner)}
 
     @client_event("stop")
     def on_stop(self, session: ChatSession, loaded: dict[str, Any]) -> Any:
@@ -482,8 +583,14 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
         sids = self.state.registry.sids_of(session)
         self.state.registry.remove(session)
         session.submit(self.state.runner.job(session, "on_chat_end", as_task=False), force=True)
+        if session.thread_id is not None and not self._resumable(session):
+            # Nobody can open this conversation again: its files go with it.
+            session.submit(self._delete_files(session.thread_id), force=True)
         for sid in sids:
             session.detach(sid)
+
+    def _resumable(self, session: ChatSession) -> bool:
+        return self.state.persister is not None and session.user is not None
 
     def _start_reaper(self) -> None:
         """Started by the first connection, so it runs in the worker process (never in a

@@ -1,10 +1,11 @@
 """Writes what a session shows into the store, as it is shown.
 
 One observer of every session event: a message is persisted when it is sent, updated
-or finished streaming, and deleted when removed. Steps (tool calls, page function
-calls, any ``Step``) are messages of type ``step``, stored the same way. A handler's
-``task_end`` marks the message it handled. A store failure there is logged and never
-breaks the chat.
+or finished streaming, and deleted when removed; its elements' records (the bytes are
+in the file storage) when they are shown, linked to message and thread. Steps (tool
+calls, page function calls, any ``Step``) are messages of type ``step``, stored the
+same way. A handler's ``task_end`` marks the message it handled. A store failure there
+is logged and never breaks the chat.
 
 What a *client* sends is different: :meth:`Persister.accept` stores it before it is
 acknowledged, and raises when it cannot, so a message is never acknowledged (nor its
@@ -26,7 +27,7 @@ from typing import Any
 
 from ..core.session import BaseSession, ChatSession, approx_size
 from ..protocol.text import storable, storable_json
-from ..store import MessageRecord, Store, StoreError
+from ..store import ElementRecord, MessageRecord, NotFound, Store, StoreError
 from ..store.base import utc_now
 
 logger = logging.getLogger("flask_copilot")
@@ -34,11 +35,21 @@ logger = logging.getLogger("flask_copilot")
 #: Writes a chat holds back before the user's first message (a greeting, page context).
 MAX_HELD_BACK = 100
 
+#: Elements of messages not stored yet (a stream not finished) wait, at most this many.
+MAX_WAITING_ELEMENTS = 200
+
 #: Events that change what the user sees, and so what is stored.
 #: (``stream_start`` is not: a stream is written once, when it is finished.)
 _MESSAGE_EVENTS = ("new_message", "update_message")
 #: Events that become writes (the others are only sent).
-_WRITTEN = (*_MESSAGE_EVENTS, "delete_message", "call_fn", "call_fn_done")
+_WRITTEN = (
+    *_MESSAGE_EVENTS,
+    "delete_message",
+    "call_fn",
+    "call_fn_done",
+    "elements",
+    "delete_element",
+)
 
 
 class Persister:
@@ -46,6 +57,8 @@ class Persister:
         self._open = open_store
         self._store: Store | None = None
         self._opening = threading.Lock()
+        #: (thread, message) -> element records waiting for their message's first write.
+        self._waiting: dict[tuple[str, str], list[ElementRecord]] = {}
 
     @property
     def store(self) -> Store:
@@ -114,6 +127,13 @@ class Persister:
             if event in _MESSAGE_EVENTS:
                 record = _record(payload["message"])
                 self.store.upsert_message(session.thread_id, record, owner=owner)
+                for element in self._waiting.pop((session.thread_id, record.id), []):
+                    self.store.add_element(session.thread_id, element, owner=owner)
+            elif event == "elements":
+                for form in payload["elements"]:
+                    self._add_element(session.thread_id, ElementRecord(**form), owner)
+            elif event == "delete_element":
+                self.store.delete_element(payload["id"], owner=owner, thread_id=session.thread_id)
             elif event == "delete_message":
                 self.store.delete_message(payload["id"], owner=owner, thread_id=session.thread_id)
             elif event == "task_end" and _handles_a_message(session, payload):
@@ -122,6 +142,19 @@ class Persister:
                 )
         except StoreError:
             logger.exception("could not persist %s of session %s", event, session.id)
+
+    def _add_element(self, thread_id: str, element: ElementRecord, owner: str | None) -> None:
+        try:
+            self.store.add_element(thread_id, element, owner=owner)
+        except NotFound:
+            if element.message_id is None:
+                raise
+            # Its message is not stored yet (still streaming): write it after the message.
+            slot = (thread_id, element.message_id)
+            if slot in self._waiting or len(self._waiting) < MAX_WAITING_ELEMENTS:
+                self._waiting.setdefault(slot, []).append(element)
+            else:
+                logger.warning("dropped element %s: its message was never stored", element.id)
 
 
 def _is_user_message(event: str, payload: dict[str, Any]) -> bool:

@@ -12,6 +12,7 @@ from ..config import CopilotConfig
 from ..core.hooks import HookRegistry
 from ..core.session import SessionRegistry, SessionSettings
 from ..errors import NoContextError
+from ..files import FileService
 from .auth_policy import AuthPolicy, resolve_auth
 from .cluster import Cluster
 from .persistence import Persister
@@ -36,6 +37,7 @@ class CopilotState:
     origins: OriginPolicy
     cluster: Cluster
     persister: Persister | None
+    files: FileService
     registry: SessionRegistry = field(default_factory=SessionRegistry)
     refusals: RefusalLog = field(default_factory=RefusalLog)
 

@@ -12,6 +12,7 @@ from werkzeug.security import safe_join
 from ..protocol.schemas import PROTOCOL_VERSION
 from .cors import allow_cors
 from .state import CopilotState
+from .uploads import add_file_routes
 
 WIDGET_DIR = Path(__file__).parent.parent / "static" / "copilot"
 # No content hash in the script URL (host pages hard-code it): cache briefly, then
@@ -34,6 +35,13 @@ def settings_payload(state: CopilotState) -> dict[str, Any]:
         "features": {
             "history": state.history_enabled,
             "feedback": state.persister is not None,
+            "uploads": config.max_files > 0,
+        },
+        # What the widget checks before uploading (the server checks again).
+        "uploads": {
+            "maxFiles": config.max_files,
+            "maxSizeMb": config.max_upload_mb,
+            "accept": list(config.upload_accept),
         },
         "ui": {"name": config.assistant_name},
         "limits": {"pageStateBytes": config.max_page_state_bytes},
@@ -73,5 +81,6 @@ def make_blueprint(state: CopilotState) -> Blueprint:
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
+    add_file_routes(blueprint, state)
     allow_cors(blueprint, state.origins)
     return blueprint

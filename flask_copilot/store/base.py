@@ -300,6 +300,13 @@ class Store(Protocol):
 
     def get_element(self, element_id: str, *, owner: str | None) -> ElementRecord | None: ...
 
+    def delete_element(
+        self, element_id: str, *, owner: str | None, thread_id: str | None = None
+    ) -> bool:
+        """Delete an element's record (not its bytes) in one of the owner's threads (or,
+        anonymous, in ``thread_id``)."""
+        ...
+
     def thread_elements(self, thread_id: str, *, owner: str | None) -> list[ElementRecord]: ...
 
     # --- lifetime -------------------------------------------------------------------

@@ -505,8 +505,8 @@ class SQLAlchemyStore:
     def _delete_in_scope(
         self, key: sa.Column[Any], message_id: str, owner: str | None, thread_id: str | None
     ) -> bool:
-        """Delete the row of ``key``'s table for ``message_id`` within the owner's
-        threads (or the anonymous session's own thread)."""
+        """Delete the row of ``key``'s table whose ``key`` is ``message_id`` within the
+        owner's threads (or the anonymous session's own thread)."""
         scope = self._thread_scope(owner, thread_id)
         if scope is None:
             return False
@@ -670,6 +670,11 @@ class SQLAlchemyStore:
         with self._read() as conn:
             row = conn.execute(query).first()
         return None if row is None else _element(row)
+
+    def delete_element(
+        self, element_id: str, *, owner: str | None, thread_id: str | None = None
+    ) -> bool:
+        return self._delete_in_scope(elements.c.id, element_id, owner, thread_id)
 
     def thread_elements(self, thread_id: str, *, owner: str | None) -> list[ElementRecord]:
         rows = self._rows_of_thread(
