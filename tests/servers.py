@@ -198,3 +198,54 @@ def ensure_redis(timeout: float = 10.0) -> str:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+#: Credentials moto's server accepts (any); region and keys of the test buckets.
+S3_OPTIONS = {
+    "region_name": "us-east-1",
+    "aws_access_key_id": "testing",
+    "aws_secret_access_key": "testing",
+}
+
+
+@contextlib.contextmanager
+def s3_server(timeout: float = 30.0) -> Iterator[str]:
+    """A real S3-compatible HTTP server on loopback (moto's standalone server, a
+    subprocess stopped by its PID); yields its endpoint URL."""
+    import urllib.error
+    import urllib.request
+
+    port = free_port()
+    server = ServerProcess(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        server_env("threading"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/moto-api/", timeout=2):
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                if server.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"moto did not start:\n{server.output}") from None
+                time.sleep(0.05)
+        yield url
+    finally:
+        server.stop()
+
+
+def make_bucket(endpoint: str, bucket: str) -> None:
+    import boto3
+
+    boto3.client("s3", endpoint_url=endpoint, **S3_OPTIONS).create_bucket(Bucket=bucket)
