@@ -43,6 +43,7 @@ def settings_payload(state: CopilotState) -> dict[str, Any]:
             "maxSizeMb": config.max_upload_mb,
             "accept": list(config.upload_accept),
         },
+        "files": {"urlTtl": config.file_url_ttl},
         "ui": {"name": config.assistant_name},
         "limits": {"pageStateBytes": config.max_page_state_bytes},
     }

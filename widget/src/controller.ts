@@ -4,6 +4,7 @@
  */
 import { callHostFunction, errorText, type CallOutcome } from "./callFn";
 import type { ResolvedConfig } from "./config";
+import { loadChunk } from "./lazy";
 import { onPageToolsChange, pageFunction, pageState } from "./pageTools";
 import type {
   FeedbackValue,
@@ -11,9 +12,13 @@ import type {
   ServerEvents,
   ServerSettings,
   SessionInfo,
+  FileUrlAck,
   ThreadListAck,
   ThreadSummary,
+  UploadedFile,
+  UploadLimits,
   WireAction,
+  WireElement,
   WireFeedback,
 } from "./protocol";
 import {
@@ -64,6 +69,41 @@ export interface ViewState {
   /** What the panel shows: the conversation, or the list of past ones. */
   view: "chat" | "history";
   history: HistoryState;
+  /** Files the user attached to the next message (uploading, done or refused). */
+  uploads: UploadItem[];
+  /** What the server takes outside file asks (null: no attaching). */
+  uploadLimits: UploadLimits | null;
+  /** An element opened in the side view, over the whole panel, or (images) enlarged. */
+  viewing: { element: WireElement; mode: "side" | "page" | "zoom" } | null;
+}
+
+/** A file the user attached: its upload's progress, then its server reference or why it was refused. */
+export interface UploadItem {
+  id: string;
+  name: string;
+  size: number;
+  mime: string;
+  /** 0..1 */
+  progress: number;
+  status: "uploading" | "done" | "refused";
+  error?: string;
+  file?: UploadedFile;
+  abort?: () => void;
+}
+
+/** What the elements chunk (elements.js) gives; see src/chunks/elements.tsx. */
+export interface ElementsChunk {
+  addFiles(controller: Controller, files: File[]): void;
+  // Components, typed loosely here so the main bundle does not depend on the chunk's code.
+  Elements: (props: { controller: Controller; elements: WireElement[] }) => unknown;
+  Viewer: (props: { controller: Controller; state: ViewState }) => unknown;
+  Attachments: (props: { controller: Controller; state: ViewState }) => unknown;
+}
+
+/** The grant and limits uploads go under now: a file ask's, or the session's. */
+export interface UploadGrant {
+  token: string;
+  limits: UploadLimits;
 }
 
 /** The list of past conversations (`list_threads`), page by page. */
@@ -91,6 +131,11 @@ function storage(): Storage | null {
 
 type Listener = (state: ViewState) => void;
 
+/** A file refused before any upload, with why. */
+export function refusedUpload(file: File, error: string): UploadItem {
+  return { id: uuid(), name: file.name || "file", size: file.size, mime: file.type, progress: 0, status: "refused", error };
+}
+
 export class Controller {
   private state: ViewState;
   private listeners = new Set<Listener>();
@@ -116,6 +161,7 @@ export class Controller {
   private stopWatchingPage: () => void;
   /** Action buttons the user clicked here: the approvals `confirm` functions need. */
   private approvals = new Set<string>();
+  private urlTtl = 3600;
 
   constructor(readonly config: ResolvedConfig) {
     this.state = {
@@ -131,6 +177,9 @@ export class Controller {
       features: { history: false, feedback: false },
       view: "chat",
       history: emptyHistory,
+      uploads: [],
+      uploadLimits: null,
+      viewing: null,
     };
     this.storageKey = `copilot-thread:${config.server}`;
     this.transport = new Transport(
@@ -226,20 +275,29 @@ export class Controller {
     this.set({ expanded });
   }
 
-  /** The user typed a message in the composer (or sends one again: `resendOf`). */
-  sendUserMessage(text: string, metadata?: Record<string, unknown>, resendOf?: string): void {
+  /**
+   * The user typed a message in the composer, with the files attached to it if any (or
+   * sends one again: `resendOf`, or `again` for a refused one: its text only).
+   */
+  sendUserMessage(text: string, metadata?: Record<string, unknown>, resendOf?: string, again = !!resendOf): void {
     const content = text.trim();
-    if (!content) return;
+    const uploads = again ? [] : this.state.uploads;
+    if (uploads.some((u) => u.status === "uploading")) return;
+    const done = uploads.filter((u) => u.status === "done" && u.file).map((u) => u.file as UploadedFile);
+    if (!content && !done.length) return;
     this.flushPageState(); // the server sees the page as the user does when the message arrives
     const clientId = uuid();
     const author = this.state.user?.displayName || this.state.user?.identifier || "You";
-    this.setChat(addLocalMessage(this.state.chat, { clientId, content, author, metadata }));
+    const elements: WireElement[] = done.map((f) => ({ id: f.id, type: f.type, name: f.name, mime: f.mime, bytes: f.size, display: "inline", url: null }));
+    this.setChat(addLocalMessage(this.state.chat, { clientId, content, author, metadata, elements: done.length ? elements : undefined }));
+    if (uploads.length) this.set({ uploads: [] });
     this.transport.sendMessage({
       clientId,
       type: "user_message",
       content,
       ...(metadata ? { metadata } : {}),
       ...(resendOf ? { resendOf } : {}),
+      ...(done.length ? { files: done.map((f) => f.ref) } : {}),
     });
   }
 
@@ -254,11 +312,62 @@ export class Controller {
     const metadata = Object.keys(rest).length ? rest : undefined;
     if (m.failed) {
       this.setChat(dropLocalMessage(this.state.chat, messageId));
-      this.sendUserMessage(m.content, metadata);
+      this.sendUserMessage(m.content, metadata, undefined, true);
     } else {
       this.setChat(clearUnanswered(this.state.chat, messageId));
       this.sendUserMessage(m.content, metadata, messageId);
     }
+  }
+
+  // ---- files ------------------------------------------------------------------------
+
+  /** The user attached files (button, drop, paste): checked and uploaded by the elements chunk. */
+  attach(files: File[]): void {
+    if (!files.length) return;
+    this.transport.start();
+    void loadChunk<ElementsChunk>("elements", this.config.server).then(
+      (chunk) => chunk.addFiles(this, files),
+      () => this.set({ uploads: [...this.state.uploads, ...files.map((f) => refusedUpload(f, "Attaching files is unavailable now."))] }),
+    );
+  }
+
+  /** Where uploads go now: the pending file ask's grant and limits, else the session's. */
+  uploadGrant(): UploadGrant | null {
+    const ask = this.state.chat.ask;
+    if (ask && ask.kind === "file") return ask.uploadToken && ask.limits ? { token: ask.uploadToken, limits: ask.limits } : null;
+    const token = this.transport.uploadToken;
+    return token && this.state.uploadLimits ? { token, limits: this.state.uploadLimits } : null;
+  }
+
+  setUploads(uploads: UploadItem[]): void {
+    this.set({ uploads });
+  }
+
+  updateUpload(id: string, patch: Partial<UploadItem>): void {
+    this.set({ uploads: this.state.uploads.map((u) => (u.id === id ? { ...u, ...patch } : u)) });
+  }
+
+  /** Cancel an upload in progress, or take a file off the message. */
+  removeUpload(id: string): void {
+    const item = this.state.uploads.find((u) => u.id === id);
+    if (item && item.abort) item.abort();
+    this.set({ uploads: this.state.uploads.filter((u) => u.id !== id) });
+  }
+
+  /** Open an element in the side view, over the whole panel, or enlarged (null closes). */
+  view(element: WireElement | null, mode: "side" | "page" | "zoom" = "side"): void {
+    this.set({ viewing: element ? { element, mode } : null });
+  }
+
+  /** Seconds a signed file URL stays valid (settings). */
+  fileUrlTtl(): number {
+    return this.urlTtl;
+  }
+
+  /** A fresh URL for a stored element whose signed URL expired (null when refused). */
+  async renewUrl(elementId: string): Promise<string | null> {
+    const ack = await this.transport.request<FileUrlAck>("file_url", { elementId });
+    return ack.ok ? ack.url : null;
   }
 
   /** sendCopilotMessage from the host page. */
@@ -302,7 +411,8 @@ export class Controller {
     for (const call of this.calls.values()) call.cancelled = true;
     this.calls.clear();
     this.transport.newSession(threadId);
-    this.set({ chat: initialState, announcement: "", stopping: false });
+    for (const u of this.state.uploads) if (u.abort) u.abort();
+    this.set({ chat: initialState, announcement: "", stopping: false, uploads: [], viewing: null });
   }
 
   retry(): void {
@@ -462,7 +572,9 @@ export class Controller {
   private onSettings(s: ServerSettings): void {
     const name = s.ui?.name || "Assistant";
     const features = { history: !!s.features?.history, feedback: !!s.features?.feedback };
-    this.set({ assistantName: name, title: s.ui?.title || name, features });
+    const uploadLimits = s.features?.uploads && s.uploads ? s.uploads : null;
+    if (s.files && typeof s.files.urlTtl === "number") this.urlTtl = s.files.urlTtl;
+    this.set({ assistantName: name, title: s.ui?.title || name, features, uploadLimits });
     const limit = s.limits?.pageStateBytes;
     if (typeof limit === "number" && limit > 0) this.pageStateLimit = limit;
     // Called before the first connect: resume the conversation of the last page load.

@@ -31,6 +31,30 @@ export interface WireAction {
   forId?: string | null;
 }
 
+export type ElementType = "text" | "image" | "file" | "pdf" | "audio" | "video";
+export type ElementDisplay = "inline" | "side" | "page";
+
+/** A file or media part of a message (`ElementBody` on the server). */
+export interface WireElement {
+  id: string;
+  forId?: string | null;
+  type: ElementType;
+  name: string;
+  mime?: string | null;
+  display: ElementDisplay;
+  /** A path on the copilot's server (signed, short-lived; renew with `file_url`) or an external URL. */
+  url?: string | null;
+  bytes?: number | null;
+  /** image: small / medium / large */
+  size?: "small" | "medium" | "large" | null;
+  /** text: shown as code in this language */
+  language?: string | null;
+  /** text: the text itself (small ones) */
+  content?: string | null;
+  page?: number | null;
+  autoPlay?: boolean;
+}
+
 /** A chat message as the server sends it. */
 export interface WireMessage {
   id: string;
@@ -44,7 +68,7 @@ export interface WireMessage {
   parentId?: string | null;
   metadata?: Record<string, unknown>;
   actions?: WireAction[];
-  elements?: unknown[];
+  elements?: WireElement[];
   /** The feedback the user gave (on a resumed conversation's messages). */
   feedback?: WireFeedback | null;
   /** On `type: "step"` messages. */
@@ -74,10 +98,31 @@ export interface ServerSettings {
   /** mode (COPILOT_AUTH): "required" (every user signed in), "optional" (anonymous visitors
    * chat too; signed-in ones are identified), "off" (nobody is identified). */
   auth?: { mode?: "required" | "optional" | "off"; required?: boolean };
-  /** history: past conversations can be listed and resumed (by signed-in users); feedback: thumbs are stored. */
-  features?: { history?: boolean; feedback?: boolean };
+  /** history: past conversations can be listed and resumed (by signed-in users); feedback: thumbs are stored; uploads: files can be attached. */
+  features?: { history?: boolean; feedback?: boolean; uploads?: boolean };
+  uploads?: UploadLimits;
+  /** urlTtl: seconds a signed file URL is valid. */
+  files?: { urlTtl?: number };
   ui?: { name?: string; title?: string };
   limits?: { pageStateBytes?: number };
+}
+
+/** What the server takes (checked here before uploading, and again on the server). */
+export interface UploadLimits {
+  maxFiles: number;
+  maxSizeMb: number;
+  /** MIME patterns (`image/*`) and extensions (`.csv`). */
+  accept: string[];
+}
+
+/** One file stored by `POST {server}/copilot/uploads` (201 `{files: [...]}`). */
+export interface UploadedFile {
+  ref: string;
+  id: string;
+  name: string;
+  mime: string;
+  size: number;
+  type: ElementType;
 }
 
 /** The Socket.IO handshake `auth` payload. */
@@ -100,6 +145,8 @@ export interface SessionInfo {
   resumedThread?: boolean;
   /** Ids of the resumed thread's messages accepted but never answered (the server holding them stopped). */
   unanswered?: string[];
+  /** The `X-Copilot-Upload` header for uploads (null: uploads are off). */
+  uploadToken?: string | null;
 }
 
 /** Server -> client events (every payload carries `seq`). */
@@ -109,6 +156,8 @@ export interface ServerEvents {
   delete_message: { seq: number; id: string };
   stream_start: { seq: number; message: WireMessage };
   stream_token: { seq: number; id: string; token: string; isSequence?: boolean };
+  element: { seq: number; element: WireElement };
+  delete_element: { seq: number; id: string; forId?: string | null };
   task_start: { seq: number; messageId?: string | null };
   task_end: { seq: number; messageId?: string | null };
   error: { seq: number; code: string; message: string; event?: string };
@@ -116,11 +165,22 @@ export interface ServerEvents {
   call_fn: { seq: number; callId: string; name: string; args: unknown; timeout?: number; approvalId?: string | null };
   call_fn_cancel: { seq: number; callId: string; reason?: string };
   /** The handler waits for the user; the question arrived before as `new_message` (`messageId`). */
-  ask: { seq: number; askId: string; kind: AskKind; messageId: string; timeout?: number };
+  ask: {
+    seq: number;
+    askId: string;
+    kind: AskKind;
+    messageId: string;
+    timeout?: number;
+    /** file asks: what may be uploaded, with this grant. */
+    accept?: string[];
+    maxSizeMb?: number;
+    maxFiles?: number;
+    uploadToken?: string | null;
+  };
   ask_end: { seq: number; askId: string; reason: AskEndReason };
 }
 
-export type AskKind = "text" | "action";
+export type AskKind = "text" | "action" | "file";
 export type AskEndReason = "answered" | "timeout" | "stopped" | "cancelled";
 
 export type ServerEventName = keyof ServerEvents;
@@ -132,6 +192,8 @@ export const SERVER_EVENTS: ServerEventName[] = [
   "delete_message",
   "stream_start",
   "stream_token",
+  "element",
+  "delete_element",
   "task_start",
   "task_end",
   "error",
@@ -149,6 +211,8 @@ export interface ClientMessage {
   metadata?: Record<string, unknown>;
   /** The id of an unanswered message this one sends again. */
   resendOf?: string;
+  /** `ref`s of uploaded files to attach. */
+  files?: string[];
 }
 
 /** `askAnswer`: the message answered a waiting ask, so no handler (no task_end) comes for it. */
@@ -163,6 +227,9 @@ export interface ErrorBody {
 
 /** Acknowledgement of `action`, `feedback`, `delete_thread` (an `id` may come along). */
 export type Ack = { ok: true; id?: string } | { ok: false; error: ErrorBody };
+
+/** Acknowledgement of `file_url`. */
+export type FileUrlAck = { ok: true; url: string } | { ok: false; error: ErrorBody };
 
 /** Acknowledgement of `list_threads`. */
 export type ThreadListAck = { ok: true; threads: ThreadSummary[]; next?: string | null } | { ok: false; error: ErrorBody };

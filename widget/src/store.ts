@@ -3,7 +3,17 @@
  * function takes a state and returns a new one (or the same object when nothing
  * changed), so the transport can feed it replayed events and tests can drive it.
  */
-import type { Ack, AskKind, ClientMessageAck, ServerEventName, ServerEvents, WireFeedback, WireMessage } from "./protocol";
+import type {
+  Ack,
+  AskKind,
+  ClientMessageAck,
+  ServerEventName,
+  ServerEvents,
+  UploadLimits,
+  WireElement,
+  WireFeedback,
+  WireMessage,
+} from "./protocol";
 
 export interface ChatMessage extends WireMessage {
   /** Set on messages the user typed here, and on the server's echo of them. */
@@ -25,6 +35,9 @@ export interface AskState {
   kind: AskKind;
   /** The question, a message shown in the chat. */
   messageId: string;
+  /** file asks: what may be uploaded, and the grant to upload it with. */
+  limits?: UploadLimits;
+  uploadToken?: string | null;
 }
 
 /**
@@ -56,6 +69,8 @@ export interface ChatState {
   marks: Record<string, MessageMark>;
   /** clientIds of the user's messages sent from here whose handler has not ended yet. */
   awaiting: string[];
+  /** Elements sent on their own (`element` events), by the message they belong to. */
+  elements: Record<string, WireElement[]>;
 }
 
 /**
@@ -68,7 +83,7 @@ export const QUIET_ERROR_EVENTS = ["client_message", "call_fn_result", "feedback
 /** Nor these codes: a stored conversation that cannot be resumed just starts a new one. */
 export const QUIET_ERROR_CODES = ["thread_not_found"];
 
-export const initialState: ChatState = { messages: [], running: false, lastSeq: 0, ask: null, marks: {}, awaiting: [] };
+export const initialState: ChatState = { messages: [], running: false, lastSeq: 0, ask: null, marks: {}, awaiting: [], elements: {} };
 
 export const ASK_TIMEOUT_NOTE = "No answer in time; the assistant stopped waiting.";
 
@@ -129,7 +144,7 @@ export function receive<K extends ServerEventName>(state: ChatState, name: K, pa
   const seq = (payload as { seq?: unknown }).seq;
   if (isDuplicate(state, seq)) return state;
   const lastSeq = typeof seq === "number" ? seq : state.lastSeq;
-  let { messages, running, ask, marks, awaiting } = state;
+  let { messages, running, ask, marks, awaiting, elements } = state;
   switch (name) {
     case "new_message":
     case "update_message":
@@ -153,6 +168,20 @@ export function receive<K extends ServerEventName>(state: ChatState, name: K, pa
     case "stream_token":
       messages = applyStreamToken(messages, payload as ServerEvents["stream_token"]);
       break;
+    case "element": {
+      const el = (payload as ServerEvents["element"]).element;
+      if (isElement(el) && el.forId) {
+        const others = (elements[el.forId] || []).filter((x) => x.id !== el.id);
+        elements = { ...elements, [el.forId]: [...others, el] };
+      }
+      break;
+    }
+    case "delete_element": {
+      const id = (payload as ServerEvents["delete_element"]).id;
+      elements = Object.fromEntries(Object.entries(elements).map(([k, list]) => [k, list.filter((x) => x.id !== id)]));
+      messages = messages.map((m) => (m.elements && m.elements.some((x) => x && x.id === id) ? { ...m, elements: m.elements.filter((x) => x.id !== id) } : m));
+      break;
+    }
     case "task_start":
       running = true;
       break;
@@ -170,8 +199,12 @@ export function receive<K extends ServerEventName>(state: ChatState, name: K, pa
     }
     case "ask": {
       const e = payload as ServerEvents["ask"];
-      if (typeof e.askId === "string" && typeof e.messageId === "string" && (e.kind === "text" || e.kind === "action")) {
+      if (typeof e.askId === "string" && typeof e.messageId === "string" && ["text", "action", "file"].includes(e.kind)) {
         ask = { askId: e.askId, kind: e.kind, messageId: e.messageId };
+        if (e.kind === "file") {
+          ask.limits = { accept: Array.isArray(e.accept) ? e.accept : ["*/*"], maxSizeMb: Number(e.maxSizeMb) || 0, maxFiles: Number(e.maxFiles) || 1 };
+          ask.uploadToken = e.uploadToken;
+        }
       }
       break;
     }
@@ -204,7 +237,22 @@ export function receive<K extends ServerEventName>(state: ChatState, name: K, pa
       // call_fn / call_fn_cancel change no chat state; only the seq counts.
       break;
   }
-  return { messages, running, lastSeq, ask, marks, awaiting };
+  return { messages, running, lastSeq, ask, marks, awaiting, elements };
+}
+
+const NO_ELEMENTS: WireElement[] = [];
+
+export function isElement(x: unknown): x is WireElement {
+  return !!x && typeof x === "object" && typeof (x as WireElement).id === "string" && typeof (x as WireElement).type === "string";
+}
+
+/** A message's elements: those it came with, then those sent on their own for it. */
+export function elementsOf(state: ChatState, m: ChatMessage): WireElement[] {
+  const own = Array.isArray(m.elements) ? m.elements : NO_ELEMENTS;
+  const extra = state.elements[m.id];
+  if (!extra || !extra.length) return own;
+  const ids = new Set(extra.map((x) => x.id));
+  return [...own.filter((x) => !ids.has(x.id)), ...extra];
 }
 
 function mark(marks: Record<string, MessageMark>, id: string, patch: MessageMark): Record<string, MessageMark> {
@@ -242,7 +290,14 @@ export function finishAction(state: ChatState, id: string, ack: Ack): ChatState 
 /** Show a message the user just sent, before the server has it. */
 export function addLocalMessage(
   state: ChatState,
-  m: { clientId: string; content: string; type?: "user_message" | "system_message"; author?: string; metadata?: Record<string, unknown> },
+  m: {
+    clientId: string;
+    content: string;
+    type?: "user_message" | "system_message";
+    author?: string;
+    metadata?: Record<string, unknown>;
+    elements?: WireElement[];
+  },
 ): ChatState {
   const message: ChatMessage = {
     id: `local-${m.clientId}`,
@@ -252,6 +307,7 @@ export function addLocalMessage(
     content: m.content,
     createdAt: new Date().toISOString(),
     metadata: { ...(m.metadata || {}), clientId: m.clientId },
+    elements: m.elements,
     pending: true,
   };
   const i = indexOfMessage(state.messages, message.id, m.clientId);

@@ -86,6 +86,7 @@ export class Transport {
   private everConnected = false;
   private sessionId: string | undefined;
   private threadId: string | undefined;
+  private grant: string | null = null;
   private outbox: OutboxItem[] = [];
   private control: Array<[string, unknown]> = [];
   private settingsRetryMs = 1000;
@@ -103,6 +104,11 @@ export class Transport {
 
   get currentThreadId(): string | null {
     return this.threadId ?? null;
+  }
+
+  /** The session's upload grant (from its `session` event). */
+  get uploadToken(): string | null {
+    return this.grant;
   }
 
   /** Connect if not done yet. Safe to call repeatedly. */
@@ -283,6 +289,7 @@ export class Transport {
       const isNew = !info.restored;
       this.sessionId = info.sessionId;
       this.threadId = info.threadId ?? undefined;
+      this.grant = info.uploadToken ?? null;
       this.handlers.onSession(info, isNew);
       this.ready = true;
       this.everConnected = true;

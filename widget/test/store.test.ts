@@ -251,7 +251,7 @@ describe("store: asks and actions", () => {
   });
 
   it("an ask with a bad kind is ignored; task_end and a new session clear an ask", () => {
-    expect(receive(initialState, "ask", { seq: 1, askId: "a", kind: "file" as never, messageId: "m" }).ask).toBeNull();
+    expect(receive(initialState, "ask", { seq: 1, askId: "a", kind: "audio" as never, messageId: "m" }).ask).toBeNull();
     expect(receive(asked(), "task_end", { seq: 4 }).ask).toBeNull();
     expect(resetSeq(asked()).ask).toBeNull();
   });

@@ -1,7 +1,9 @@
 import type { Ref } from "preact";
 import { useState } from "preact/hooks";
 import type { Controller, ViewState } from "../controller";
-import { SendIcon, StopIcon } from "./icons";
+import type { UploadLimits } from "../protocol";
+import { ElementsPart } from "./ElementsPart";
+import { ClipIcon, SendIcon, StopIcon } from "./icons";
 
 interface Props {
   controller: Controller;
@@ -21,6 +23,14 @@ function gist(markdown: string): string {
   return text.length > 80 ? text.slice(0, 79) + "…" : text;
 }
 
+/** "PDF or images, up to 2 MB each, 3 files at most": the limits, said before any upload. */
+export function describeLimits(limits: UploadLimits): string {
+  const kinds = limits.accept.filter((a) => a !== "*/*" && a !== "*").map((a) => a.replace("/*", "").replace(/^\./, "").toUpperCase());
+  const parts = [`up to ${limits.maxSizeMb} MB each`, `${limits.maxFiles} file${limits.maxFiles === 1 ? "" : "s"} at most`];
+  if (kinds.length) parts.unshift(kinds.join(", "));
+  return parts.join(", ");
+}
+
 /**
  * Enter sends, Shift+Enter starts a new line. Typing works offline: messages queue.
  * While the assistant asks for text, the next message answers it (the placeholder says
@@ -29,10 +39,17 @@ function gist(markdown: string): string {
 export function Composer({ controller, state, inputRef, hidden }: Props) {
   const [text, setText] = useState("");
   const ask = state.chat.ask;
-  const locked = ask?.kind === "action";
+  const fileAsk = ask?.kind === "file" ? ask : null;
+  // An action ask takes a click; a file ask takes files only.
+  const locked = ask?.kind === "action" || !!fileAsk;
+  const grant = controller.uploadGrant();
+  const uploads = state.uploads;
+  const uploading = uploads.some((u) => u.status === "uploading");
+  const attached = uploads.some((u) => u.status === "done");
+  const canSend = !uploading && (attached || (!locked && !!text.trim()));
   const send = (el?: HTMLTextAreaElement | null) => {
-    if (!text.trim() || locked) return;
-    controller.sendUserMessage(text);
+    if (!canSend) return;
+    controller.sendUserMessage(locked ? "" : text);
     setText("");
     if (el) {
       el.value = "";
@@ -43,8 +60,10 @@ export function Composer({ controller, state, inputRef, hidden }: Props) {
   if (ask) {
     const question = state.chat.messages.find((m) => m.id === ask.messageId);
     const what = question ? gist(question.content) : "";
-    placeholder = locked ? "Choose one of the options above" : what ? `Reply to: ${what}` : "Type your answer…";
+    if (fileAsk) placeholder = attached ? "Send the files" : `Attach the file${fileAsk.limits?.maxFiles === 1 ? "" : "s"} asked for${what ? `: ${what}` : ""}`;
+    else placeholder = locked ? "Choose one of the options above" : what ? `Reply to: ${what}` : "Type your answer…";
   }
+  const limitsText = grant ? describeLimits(grant.limits) : "";
   return (
     <form
       class="cp-composer"
@@ -55,6 +74,29 @@ export function Composer({ controller, state, inputRef, hidden }: Props) {
         send((e.currentTarget as HTMLFormElement).querySelector("textarea"));
       }}
     >
+      {fileAsk && grant && (
+        <p class="cp-ask-files" id="cp-ask-files">
+          {limitsText}
+        </p>
+      )}
+      {uploads.length > 0 && <ElementsPart part="Attachments" controller={controller} state={state} />}
+      {grant && (
+        <label class="cp-attach" title={`Attach files (${limitsText})`} data-ask={fileAsk ? "" : undefined}>
+          <ClipIcon />
+          <span class="cp-sr">Attach files ({limitsText})</span>
+          <input
+            type="file"
+            multiple={grant.limits.maxFiles > 1}
+            accept={grant.limits.accept.join(",")}
+            aria-describedby={fileAsk ? "cp-ask-files" : undefined}
+            onChange={(e) => {
+              const input = e.currentTarget;
+              controller.attach(Array.from(input.files || []));
+              input.value = "";
+            }}
+          />
+        </label>
+      )}
       <textarea
         ref={inputRef}
         rows={1}
@@ -73,6 +115,13 @@ export function Composer({ controller, state, inputRef, hidden }: Props) {
             send(e.currentTarget);
           }
         }}
+        onPaste={(e) => {
+          const files = Array.from(e.clipboardData?.files || []);
+          if (files.length && grant) {
+            e.preventDefault();
+            controller.attach(files);
+          }
+        }}
       />
       {state.chat.running && (
         <button
@@ -86,7 +135,7 @@ export function Composer({ controller, state, inputRef, hidden }: Props) {
           <StopIcon />
         </button>
       )}
-      <button type="submit" class="cp-send" aria-label="Send" title="Send" disabled={locked || !text.trim()}>
+      <button type="submit" class="cp-send" aria-label="Send" title={uploading ? "Uploading…" : "Send"} disabled={!canSend}>
         <SendIcon />
       </button>
     </form>

@@ -1,15 +1,17 @@
 import { Component } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Controller, ViewState } from "../controller";
-import type { FeedbackValue, WireFeedback } from "../protocol";
-import { RESENDABLE, visibleMessages, type ChatMessage, type MessageMark } from "../store";
+import type { FeedbackValue, WireElement, WireFeedback } from "../protocol";
+import { RESENDABLE, elementsOf, visibleMessages, type ChatMessage, type MessageMark } from "../store";
 import { Actions } from "./Actions";
+import { ElementsPart } from "./ElementsPart";
 import { ThumbIcon } from "./icons";
 import { MarkdownBlock } from "./Markdown";
 import { StepItem } from "./Step";
 
 interface ItemProps {
   message: ChatMessage;
+  elements: WireElement[];
   assistantName: string;
   mark: MessageMark | undefined;
   /** This message is the question of the running ask. */
@@ -112,6 +114,7 @@ class MessageItem extends Component<ItemProps> {
     const p = this.props;
     return (
       next.message !== p.message ||
+      next.elements !== p.elements ||
       next.assistantName !== p.assistantName ||
       next.mark !== p.mark ||
       next.asking !== p.asking ||
@@ -119,7 +122,7 @@ class MessageItem extends Component<ItemProps> {
     );
   }
 
-  render({ message: m, assistantName, mark, asking, feedbackOn, controller }: ItemProps) {
+  render({ message: m, elements, assistantName, mark, asking, feedbackOn, controller }: ItemProps) {
     const isUser = m.type === "user_message";
     // The user's own messages are "You" (the server's echo names them "User" or the login).
     const author = isUser ? "You" : m.author || (m.isError ? "Error" : assistantName);
@@ -134,9 +137,10 @@ class MessageItem extends Component<ItemProps> {
         data-asking={asking ? "" : undefined}
       >
         <div class="cp-author">{author}</div>
-        <div class="cp-bubble">
-          {isUser ? m.content : <MarkdownBlock content={m.content} streaming={!!m.streaming} />}
-        </div>
+        {(m.content || !elements.length) && (
+          <div class="cp-bubble">{isUser ? m.content : <MarkdownBlock content={m.content} streaming={!!m.streaming} />}</div>
+        )}
+        {elements.length > 0 && <ElementsPart part="Elements" controller={controller} elements={elements} />}
         <Actions message={m} mark={mark} controller={controller} />
         {m.failed && (
           <div class="cp-failed">
@@ -201,6 +205,7 @@ export function MessageList({ controller, state, hidden }: { controller: Control
         <MessageItem
           key={m.clientId || m.id}
           message={m}
+          elements={elementsOf(state.chat, m)}
           assistantName={state.assistantName}
           mark={marks[m.id]}
           asking={!!ask && ask.messageId === m.id}

@@ -1,6 +1,7 @@
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { Controller, ViewState } from "../controller";
-import { Composer } from "./Composer";
+import { Composer, describeLimits } from "./Composer";
+import { ElementsPart } from "./ElementsPart";
 import { History } from "./History";
 import { CloseIcon, CollapseIcon, ExpandIcon, HistoryIcon, PlusIcon } from "./icons";
 import { MessageList } from "./MessageList";
@@ -53,6 +54,10 @@ export function Panel({ controller, state }: { controller: Controller; state: Vi
     wasHistory.current = showHistory;
   }, [showHistory]);
 
+  const [dropping, setDropping] = useState(false);
+  const grant = !signedOut && !showHistory ? controller.uploadGrant() : null;
+  const hasFiles = (e: DragEvent) => !!e.dataTransfer && Array.from(e.dataTransfer.types).includes("Files");
+
   const close = () => {
     controller.close();
     controller.focusLauncher();
@@ -60,8 +65,9 @@ export function Panel({ controller, state }: { controller: Controller; state: Vi
   const onKey = (e: KeyboardEvent) => {
     if (e.key === "Escape" && !e.isComposing) {
       e.preventDefault();
-      // Escape leaves the list of conversations first, then closes the panel.
-      if (showHistory) controller.hideHistory();
+      // Escape closes an open element first, then the list of conversations, then the panel.
+      if (state.viewing) controller.view(null);
+      else if (showHistory) controller.hideHistory();
       else close();
     }
     // Keep the page's keyboard shortcuts from firing while the user types here.
@@ -78,6 +84,21 @@ export function Panel({ controller, state }: { controller: Controller; state: Vi
       onKeyDown={onKey}
       onKeyUp={(e) => e.stopPropagation()}
       onKeyPress={(e) => e.stopPropagation()}
+      onDragOver={(e) => {
+        if (!grant || !hasFiles(e)) return;
+        e.preventDefault(); // accept the drop
+        if (!dropping) setDropping(true);
+      }}
+      onDragLeave={(e) => {
+        const to = e.relatedTarget as Node | null;
+        if (!to || !(e.currentTarget as Node).contains(to)) setDropping(false);
+      }}
+      onDrop={(e) => {
+        setDropping(false);
+        if (!grant || !hasFiles(e)) return;
+        e.preventDefault();
+        controller.attach(Array.from(e.dataTransfer?.files || []));
+      }}
     >
       <header class="cp-header">
         <h2 id="cp-title" class="cp-title">
@@ -133,6 +154,13 @@ export function Panel({ controller, state }: { controller: Controller; state: Vi
           <MessageList controller={controller} state={state} hidden={showHistory} />
           <Composer controller={controller} state={state} inputRef={input} hidden={showHistory} />
         </>
+      )}
+      {state.viewing && <ElementsPart part="Viewer" controller={controller} state={state} />}
+      {dropping && grant && (
+        <div class="cp-drop" aria-hidden="true">
+          <p>Drop files to attach</p>
+          <p class="cp-drop-limits">{describeLimits(grant.limits)}</p>
+        </div>
       )}
     </div>
   );

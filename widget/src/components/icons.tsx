@@ -17,3 +17,4 @@ export const TrashIcon = () => <Svg d="M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M
 export const BackIcon = () => <Svg d="M15 18l-6-6 6-6" />;
 /** Thumbs up; `.cp-down` turns it upside down. */
 export const ThumbIcon = () => <Svg d="M7 11v9H4v-9h3zm0 0 4-8c1.4 0 2.4 1 2.3 2.4L13 9h5.4a2 2 0 0 1 2 2.4l-1.3 6.9a2 2 0 0 1-2 1.7H7" />;
+export const ClipIcon = () => <Svg d="M21 11.5 12.5 20a5 5 0 0 1-7-7l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7L10.2 17.7a1.7 1.7 0 0 1-2.4-2.4L15.5 7.6" />;
