@@ -327,12 +327,15 @@ class CopilotTestClient:
 
     # --- files -------------------------------------------------------------------------
 
-    def upload(self, files: Iterable[Upload], *, token: str | None = None) -> list[dict[str, Any]]:
+    def upload(
+        self, files: Iterable[Upload], *, token: str | None = None, via: str | None = None
+    ) -> list[dict[str, Any]]:
         """Upload ``files`` in one request as the widget does; return the server's
         description of each (``ref``, ``id``, ``name``, ``mime``, ``size``, ``type``).
 
         ``token``: the upload grant to use (default: the session's; a file ask has its
-        own, see :meth:`answer_file_ask`). Raises :class:`UploadRefused` on refusal.
+        own, see :meth:`answer_file_ask`). ``via``: the URL of another server (worker)
+        of the same app to upload through. Raises :class:`UploadRefused` on refusal.
         """
         grant = token or (self.session_info or {}).get("uploadToken")
         if not grant:
@@ -349,7 +352,7 @@ class CopilotTestClient:
             body += data + b"\r\n"
         body += f"--{boundary}--\r\n".encode()
         status, _, answer = self.fetch(
-            "/copilot/uploads",
+            (via.rstrip("/") if via else "") + "/copilot/uploads",
             method="POST",
             data=bytes(body),
             headers={

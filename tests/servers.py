@@ -100,12 +100,20 @@ def server_env(mode: str, **extra: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def gunicorn_server(
-    target: str, worker: str, *, workers: int = 1, set_mode: bool = True, **env: str
+    target: str,
+    worker: str,
+    *,
+    workers: int = 1,
+    set_mode: bool = True,
+    port: int = 0,
+    **env: str,
 ) -> Iterator[tuple[str, ServerProcess]]:
-    """``gunicorn -k worker`` on a free loopback port; yields (url, process).
+    """``gunicorn -k worker`` on a free loopback port (or ``port``); yields (url, process).
 
     ``COPILOT_ASYNC_MODE`` is set to match the worker, unless ``set_mode=False``."""
-    server = gunicorn_process(target, worker, workers=workers, set_mode=set_mode, **env)
+    server = gunicorn_process(
+        target, worker, workers=workers, set_mode=set_mode, port=port, **env
+    )
     try:
         url = server.wait_for_line(LISTENING, timeout=30).group(1)
         yield url, server
@@ -114,7 +122,13 @@ def gunicorn_server(
 
 
 def gunicorn_process(
-    target: str, worker: str, *, workers: int = 1, set_mode: bool = True, **env: str
+    target: str,
+    worker: str,
+    *,
+    workers: int = 1,
+    set_mode: bool = True,
+    port: int = 0,
+    **env: str,
 ) -> ServerProcess:
     """A started ``gunicorn -k worker`` process (the caller stops it)."""
     mode = {"gthread": "threading", "sync": "threading"}.get(worker, worker)
@@ -127,7 +141,7 @@ def gunicorn_process(
         "-w",
         str(workers),
         "-b",
-        "127.0.0.1:0",
+        f"127.0.0.1:{port}",
         "--no-control-socket",
         "--graceful-timeout",
         "2",

@@ -17,6 +17,7 @@ how the widget shows it).
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import os
 import tempfile
@@ -171,20 +172,33 @@ class Element:
 
     # --- showing it -------------------------------------------------------------------
 
+    def under(self, message_id: str) -> Element:
+        """This element for message ``message_id``: itself, or, when it already belongs to
+        another message (an upload shown back), a copy with an id of its own sharing the
+        stored bytes, so each message keeps its own element."""
+        if self.for_id is None or self.for_id == message_id:
+            self.for_id = message_id
+            return self
+        twin = copy.copy(self)
+        twin.id = new_id()
+        twin.for_id = message_id
+        return twin
+
     def send(self, for_id: str | None = None) -> Element:
         """Show the element under message ``for_id`` (or replace it, by id)."""
         checkpoint()
         session = require_session()
-        self.for_id = for_id or self.for_id
-        if not self.for_id:
+        target = for_id or self.for_id
+        if not target:
             raise ValueError("element.send(for_id=message.id): an element belongs to a message")
-        self.prepare(session)
-        session.emit("element", {"element": self.to_wire()})
-        publish(session, self.for_id, [self])
-        return self
+        element = self.under(target)
+        element.prepare(session)
+        session.emit("element", {"element": element.to_wire()})
+        publish(session, target, [element])
+        return element
 
     def update(self) -> Element:
-        """Show the element's current state (same as :meth:`send`)."""
+        """Show the element's current state (replaces it, by id)."""
         return self.send()
 
     def remove(self) -> None:
@@ -208,9 +222,9 @@ class Element:
             if self.mime is None:
                 self.mime = guess_from_name(self.url) or self._default_mime
             return
-        key = files.key_for(thread_id, self.id)
-        if self.key != key:
-            self._store(files, key)
+        # Stored once per conversation; a copy shown under another message keeps the key.
+        if self.key is None or not self.key.startswith(files.thread_prefix(thread_id) + "/"):
+            self._store(files, files.key_for(thread_id, self.id))
         self._files = files
         assert self.key is not None and self.mime is not None
         self._signed_url = files.signed_url(self.key, self.name, self.mime, owner)

@@ -92,8 +92,8 @@ class Message:
         return session
 
     def _prepare_elements(self, session: Any) -> None:
+        self.elements = [element.under(self.id) for element in self.elements]
         for element in self.elements:
-            element.for_id = self.id
             element.prepare(session)
 
     def _publish_elements(self, session: Any) -> None:

@@ -90,7 +90,7 @@ class HostSite:
     """A plain website on another origin that embeds the copilot: ``pages/<name>.html``
     with the copilot's URL filled in (``{{SERVER}}``, or the seed's localhost:8000)."""
 
-    def __init__(self, copilot_url: str) -> None:
+    def __init__(self, copilot_url: str, port: int = 0) -> None:
         site = Flask("host_site")
 
         @site.get("/<name>.html")
@@ -102,7 +102,7 @@ class HostSite:
             html = html.replace(SEED_SERVER, copilot_url).replace("{{SERVER}}", copilot_url)
             return html.replace("{{THEME}}", request.args.get("theme", "light"))
 
-        self._server = make_server("127.0.0.1", 0, site, threaded=True)
+        self._server = make_server("127.0.0.1", port, site, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

@@ -1,0 +1,60 @@
+"""Two gunicorn workers sharing Redis (COPILOT_MESSAGE_QUEUE) and an S3-compatible bucket
+(moto's standalone server): a file uploaded through one worker reaches the handler on
+the other, and is rendered in Chromium from either."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page
+
+from flask_copilot.testing import CopilotTestClient
+from tests import media
+from tests.servers import ensure_redis, gunicorn_server, make_bucket, s3_server
+
+APP = "tests.apps.files_app:create_app()"
+
+
+def pid_of(url: str) -> int:
+    with urllib.request.urlopen(f"{url}/health", timeout=5) as response:
+        return int(json.loads(response.read())["pid"])
+
+
+def test_a_file_uploaded_through_one_worker_is_rendered_through_the_other(
+    page: Page, tmp_path: Path
+) -> None:
+    redis_url = ensure_redis()
+    with s3_server() as endpoint:
+        make_bucket(endpoint, "copilot-cluster")
+        env = {
+            "COPILOT_STORAGE": "s3://copilot-cluster/files",
+            "FILES_S3_ENDPOINT": endpoint,
+            "COPILOT_MESSAGE_QUEUE": redis_url,
+            "FILES_INSTANCE": str(tmp_path),
+        }
+        with (
+            gunicorn_server(APP, "gevent", **env) as (first, _),
+            gunicorn_server(APP, "gevent", **env) as (second, _),
+            CopilotTestClient(first) as client,
+        ):
+            assert pid_of(first) != pid_of(second)
+            png = media.png(30, 20)
+            # The session lives on the first worker; the upload goes through the second.
+            uploaded = client.upload([("shared.png", png)], via=second)
+            reply = client.wait_reply(client.send("look", files=uploaded))
+            digest = hashlib.sha256(png).hexdigest()
+            assert reply.text == f"shared.png image/png {len(png)} {digest}"
+            url = reply.elements[0]["url"]
+            for server in (first, second):
+                assert client.download(server + url) == png
+            page.set_content(f'<img id="a" src="{first}{url}"><img id="b" src="{second}{url}">')
+            sizes: Any = page.wait_for_function(
+                "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
+                " && [...document.images].map(i => i.naturalWidth)"
+            ).json_value()
+            assert sizes == [30, 30]
+            assert client.protocol_violations == []
