@@ -4,6 +4,7 @@
     gunicorn -k gevent -w 1 'bench.apps:make_floor()'
 
 Both read the async mode from ``COPILOT_ASYNC_MODE`` (it must match the worker class).
+``make_upload_floor`` is the floor of ``bench/upload_bench.py`` (see there).
 
 Ours (``make_copilot``): ``Copilot(app)`` with one ``@copilot.on_message`` handler.
 Persistence is off (``COPILOT_DATABASE_URL = None``: the floor stores nothing either)
@@ -65,6 +66,9 @@ def make_copilot() -> Flask:
         app.config["COPILOT_DATABASE_URL"] = None
     # Every bench client comes from 127.0.0.1, thousands of them at once.
     app.config["COPILOT_MAX_SESSIONS_PER_ADDRESS"] = None
+    if os.environ.get("BENCH_UPLOAD_MB"):  # bench/upload_bench.py: files go to BENCH_INSTANCE
+        app.config["COPILOT_MAX_UPLOAD_MB"] = float(os.environ["BENCH_UPLOAD_MB"])
+        app.config["COPILOT_MAX_FILES"] = 1
     copilot = Copilot(app)
 
     @copilot.on_message
@@ -190,6 +194,29 @@ def make_floor() -> Flask:
         started = time.perf_counter()
         socketio.call("call_fn", CALL_ARGS, to=sid, timeout=10)
         emit("reply", {"id": data["id"], "dt": time.perf_counter() - started})
+
+    @app.get("/health")
+    def health() -> Any:
+        return {"ok": True}
+
+    return app
+
+
+def make_upload_floor() -> Flask:
+    """The floor of ``bench/upload_bench.py``: a bare Flask upload view. Werkzeug's form
+    parser spools each file to a temporary file (past 500 KB), then ``save()`` copies it
+    into ``BENCH_INSTANCE``."""
+    import uuid
+
+    folder = os.environ["BENCH_INSTANCE"]
+    app = Flask("bench_upload_floor")
+
+    @app.post("/upload")
+    def upload() -> Any:
+        stored = request.files["file"]
+        path = os.path.join(folder, uuid.uuid4().hex)
+        stored.save(path)
+        return {"size": os.path.getsize(path)}, 201
 
     @app.get("/health")
     def health() -> Any:

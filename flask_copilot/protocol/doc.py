@@ -109,6 +109,29 @@ as the web platform does when it encodes such a string; NUL (U+0000) is refused
   clicked action's id as `approvalId`. Undeclared names still go to the page's
   `copilot-call-fn` / `chainlit-call-fn` listeners.
 
+## Files over HTTP
+
+Elements travel inside `message.elements` (and alone as `element`); their `url` is a path
+on the copilot's server, resolved against the server's origin:
+
+- `GET {{prefix}}/copilot/files/<token>/<name>` serves a stored file to whoever holds the
+  signed URL until it expires (`COPILOT_FILE_URL_TTL`, default an hour; renew with
+  `file_url`); it works in `<img>`, `<audio>`, `<video>` and frames, which send no
+  credentials. A request that carries `Authorization: Bearer` of another user, a forged
+  or expired token, or a deleted file gets `404`. Range requests (`206`),
+  `X-Content-Type-Options: nosniff`, `Cache-Control: private`; SVG, HTML and XML under
+  `Content-Security-Policy: sandbox` (HTML and XML as attachments); `?download=1` asks
+  for an attachment.
+- `POST {{prefix}}/copilot/uploads`: `multipart/form-data` with the file parts, header
+  `X-Copilot-Upload: <grant>` (the `session` event's `uploadToken`, or a file ask's).
+  `201 {{"files": [{{"ref", "id", "name", "mime", "size", "type"}}]}}`: attach the `ref`s
+  in `client_message.files`. The type is sniffed from the content; limits are
+  `COPILOT_MAX_UPLOAD_MB` per file, `COPILOT_MAX_FILES`, `COPILOT_UPLOAD_ACCEPT` (or the
+  file ask's). Refusals (nothing of the request is kept): `401 invalid_upload_grant`,
+  `403 session_ended`, `413 too_large` (checked while the body streams), `415
+  unsupported_type`, `400 too_many_files`, `411 length_required`, as
+  `{{"error": code, "message": …, "file": name}}`.
+
 ## Errors
 
 A client event that fails validation, is unknown, or exceeds a limit gets an `error`
