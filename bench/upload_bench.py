@@ -72,7 +72,7 @@ class Sampler:
 
 def multipart(size: int, boundary: str) -> tuple[int, Iterator[bytes]]:
     head = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
         f'filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n'
     ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
@@ -116,7 +116,10 @@ def post(url: str, path: str, size: int, headers: dict[str, str]) -> tuple[int, 
 def measure(mode: str, size: int, rounds: int, scratch: str) -> list[dict[str, Any]]:
     from flask_copilot.testing import CopilotTestClient
 
-    ours_dir, floor_dir = os.path.join(scratch, f"ours-{mode}"), os.path.join(scratch, f"floor-{mode}")
+    ours_dir, floor_dir = (
+        os.path.join(scratch, f"ours-{mode}"),
+        os.path.join(scratch, f"floor-{mode}"),
+    )
     os.makedirs(ours_dir)
     os.makedirs(floor_dir)
     megabytes = str(size // BLOCK + 1)
