@@ -12,6 +12,9 @@ from ..user import User
 from .cluster import Cluster, SessionRecord
 from .state import get_state
 
+#: Marks a push that the owner records (persists) instead of sending.
+RECORD_PREFIX = "record:"
+
 
 class RemoteSession(BaseSession):
     """A session held by another process: events are pushed to its owner, which numbers
@@ -38,6 +41,12 @@ class RemoteSession(BaseSession):
 
     def emit(self, event: str, payload: dict[str, Any]) -> None:
         if not self._cluster.push(self._record, event, payload):
+            raise SessionNotFound(f"The chat session {self.id!r} has ended.")
+
+    def record(self, event: str, payload: dict[str, Any]) -> None:
+        """What is persisted but not sent (elements' records) goes to the owner too,
+        whose observer stores it."""
+        if not self._cluster.push(self._record, RECORD_PREFIX + event, payload):
             raise SessionNotFound(f"The chat session {self.id!r} has ended.")
 
 

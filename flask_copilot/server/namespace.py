@@ -32,6 +32,7 @@ from .cluster import SessionRecord
 from .events import Refused, client_event, describe_errors
 from .history_events import HistoryEvents
 from .limits import SessionLimits, TooManySessions
+from .lookup import RECORD_PREFIX
 from .packets import MalformedPacket
 from .state import CopilotState
 
@@ -631,6 +632,9 @@ class CopilotNamespace(HistoryEvents, Namespace):  # type: ignore[misc]
         session = self.state.registry.get(session_id)
         if session is None or session.ended:
             logger.info("dropped a push into session %s: it has ended", session_id)
+            return
+        if event.startswith(RECORD_PREFIX):
+            session.record(event[len(RECORD_PREFIX) :], payload)
             return
         if event == "new_message":
             actions = [Action.from_wire(a) for a in payload["message"].get("actions", [])]

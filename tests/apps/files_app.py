@@ -38,6 +38,8 @@ from flask_copilot import (
     Pdf,
     Text,
     Video,
+    WebsocketSession,
+    init_ws_context,
     user_session,
 )
 from tests import media
@@ -133,6 +135,13 @@ def create_app() -> Flask:
 
     @app.get("/health")
     def health() -> object:
+        return jsonify(ok=True, pid=os.getpid())
+
+    @app.post("/test/push-image/<session_id>")
+    def push_image(session_id: str) -> object:
+        """An image pushed into a live chat from a plain view (any worker)."""
+        init_ws_context(WebsocketSession.get_by_id(session_id))
+        Message(f"pushed by {os.getpid()}", elements=[Image(content=media.png(5, 5))]).send()
         return jsonify(ok=True, pid=os.getpid())
 
     return app

@@ -57,4 +57,16 @@ def test_a_file_uploaded_through_one_worker_is_rendered_through_the_other(
                 " && [...document.images].map(i => i.naturalWidth)"
             ).json_value()
             assert sizes == [30, 30]
+            # An image pushed into the chat from a view served by the other worker.
+            request = urllib.request.Request(
+                f"{second}/test/push-image/{client.session_id}", method="POST"
+            )
+            with urllib.request.urlopen(request, timeout=5) as response:
+                pusher = json.loads(response.read())["pid"]
+            pushed = client.wait_for(
+                "new_message", lambda p: p["message"]["content"] == f"pushed by {pusher}"
+            )
+            assert client.download(first + pushed["message"]["elements"][0]["url"]) == media.png(
+                5, 5
+            )
             assert client.protocol_violations == []
