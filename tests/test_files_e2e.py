@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -225,8 +226,8 @@ def test_a_forged_or_altered_url_is_not_found(client: CopilotTestClient) -> None
 
 
 @pytest.fixture(scope="module")
-def signed_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """files_app with tokens required (threading, in process)."""
+def signed_in_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """(url, instance) of files_app with tokens required (threading, in process)."""
     instance = tmp_path_factory.mktemp("files-auth")
     os.environ["FILES_INSTANCE"] = str(instance)
     os.environ["COPILOT_AUTH_SECRET"] = SECRET
@@ -237,7 +238,12 @@ def signed_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         del os.environ["FILES_INSTANCE"], os.environ["COPILOT_AUTH_SECRET"]
     with LiveServer(app) as server:
-        yield server.url
+        yield server.url, instance
+
+
+@pytest.fixture
+def signed_in(signed_in_served: tuple[str, Path]) -> str:
+    return signed_in_served[0]
 
 
 def token_of(name: str) -> str:
@@ -261,3 +267,37 @@ def test_another_user_cannot_fetch_a_file_by_url_or_id(signed_in: str) -> None:
         assert bob.call("file_url", {"elementId": element["id"]})["error"]["code"] == "not_found"
         renewed = alice.call("file_url", {"elementId": element["id"]})
         assert renewed["ok"] and alice.download(renewed["url"]) == media.png()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never became true"
+        time.sleep(0.02)
+
+
+def test_deleting_a_conversation_deletes_its_files(signed_in_served: tuple[str, Path]) -> None:
+    url, instance = signed_in_served
+    with CopilotTestClient(url, access_token=token_of("carol")) as carol:
+        before = stored_files(instance)
+        carol.chat("keep", files=[("a.png", media.png()), ("b.pdf", media.pdf())])
+        mine = [p for p in stored_files(instance) if p not in before]
+        assert len(mine) == 2
+        thread_id = (carol.session_info or {})["threadId"]
+        carol.end_session()
+    with CopilotTestClient(url, access_token=token_of("carol")) as again:
+        assert again.call("delete_thread", {"threadId": thread_id}) == {"ok": True}
+        wait_until(lambda: not any(p.exists() for p in mine))
+
+
+def test_files_of_a_chat_nobody_can_reopen_go_with_its_session(
+    served: tuple[str, Path],
+) -> None:
+    url, instance = served
+    with CopilotTestClient(url) as anonymous:
+        before = stored_files(instance)
+        anonymous.chat("keep", files=[("a.png", media.png())])
+        mine = [p for p in stored_files(instance) if p not in before]
+        assert len(mine) == 1
+        anonymous.end_session()
+    wait_until(lambda: not mine[0].exists())
