@@ -285,6 +285,12 @@ def measure_widget(url: str | None) -> dict[str, Any]:
         "raw": len(raw),
         "gzip9": len(gzip.compress(raw, 9, mtime=0)) if raw else None,
         "shipped_gz": shipped.stat().st_size if shipped.exists() else None,
+        # Lazy chunks: not part of the first open; loaded when a chat first needs them.
+        "chunks": {
+            path.name: (path.stat().st_size, (path.with_suffix(".js.gz")).stat().st_size)
+            for path in sorted(WIDGET.glob("*.js"))
+            if path.name != "index.js" and path.with_suffix(".js.gz").exists()
+        },
     }
     if url:
         try:
@@ -725,6 +731,11 @@ def render(run: Run, elapsed: float) -> str:
             f"First open in total: index.js {size:,} B + /copilot/settings "
             f"{w.get('settings', 0):,} B = {total:,} B (plus the socket handshake).",
         ]
+        for name, (raw_size, gz_size) in (w.get("chunks") or {}).items():
+            out.append(
+                f"Lazy chunk {name} (loaded when a chat first needs it, not at first open): "
+                f"{raw_size:,} B raw, {gz_size:,} B gzip."
+            )
     out.append("")
 
     # Profiles.

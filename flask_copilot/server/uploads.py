@@ -330,6 +330,7 @@ def add_file_routes(blueprint: Blueprint, state: CopilotState) -> None:
             return _answer(503, "storage_unavailable", "Files cannot be read now; try again.")
         if size is None:
             return not_found()
+        download_name = clean_name(grant.name)  # a handler's name may hold anything
         active = is_active(grant.mime)
         attachment = request.args.get("download") == "1" or (
             active and grant.mime != "image/svg+xml"
@@ -340,7 +341,7 @@ def add_file_routes(blueprint: Blueprint, state: CopilotState) -> None:
                 local,
                 mimetype=grant.mime,
                 as_attachment=attachment,
-                download_name=grant.name,
+                download_name=download_name,
                 conditional=True,
                 max_age=None,
             )
@@ -353,7 +354,7 @@ def add_file_routes(blueprint: Blueprint, state: CopilotState) -> None:
             )
             response.content_length = size
             response.set_etag(f"{grant.key.rsplit('/', 1)[-1]}-{size}")
-            _set_disposition(response, "attachment" if attachment else "inline", grant.name)
+            _set_disposition(response, "attachment" if attachment else "inline", download_name)
             response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = f"private, max-age={seconds_left(grant)}"

@@ -51,6 +51,13 @@ def test_a_file_uploaded_through_one_worker_is_rendered_through_the_other(
             url = reply.elements[0]["url"]
             for server in (first, second):
                 assert client.download(server + url) == png
+            # Ranges come from the bucket (HTTP range requests of audio and video).
+            status, headers, body = client.fetch(second + url, headers={"Range": "bytes=2-5"})
+            assert (status, body, headers["Content-Range"]) == (
+                206,
+                png[2:6],
+                f"bytes 2-5/{len(png)}",
+            )
             page.set_content(f'<img id="a" src="{first}{url}"><img id="b" src="{second}{url}">')
             sizes: Any = page.wait_for_function(
                 "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
