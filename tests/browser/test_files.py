@@ -83,7 +83,7 @@ def test_attached_files_reach_the_handler_and_come_back(make_page: Any, served: 
     # The limits are said before anything is uploaded.
     expect(part(page, ".cp-attach")).to_have_attribute(
         "title",
-        "Attach files (IMAGE, APPLICATION/PDF, TEXT, AUDIO, up to 2 MB each, 3 files at most)",
+        "Attach files (images, PDF, text, audio, up to 2 MB each, 3 files at most)",
     )
     attach_input(page).set_input_files(
         [

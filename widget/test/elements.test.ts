@@ -63,8 +63,9 @@ describe("checks before uploading", () => {
   });
 
   it("says the limits before any upload", () => {
-    expect(describeLimits(limits)).toBe("IMAGE, CSV, up to 1 MB each, 2 files at most");
+    expect(describeLimits(limits)).toBe("images, CSV, up to 1 MB each, 2 files at most");
     expect(describeLimits({ accept: ["*/*"], maxSizeMb: 20, maxFiles: 1 })).toBe("up to 20 MB each, 1 file at most");
+    expect(describeLimits({ accept: ["application/pdf", "audio/*"], maxSizeMb: 5, maxFiles: 1 })).toBe("PDF, audio, up to 5 MB each, 1 file at most");
   });
 
   it("formats sizes and reads a signed URL's age", () => {

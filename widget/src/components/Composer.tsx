@@ -23,9 +23,17 @@ function gist(markdown: string): string {
   return text.length > 80 ? text.slice(0, 79) + "…" : text;
 }
 
-/** "PDF or images, up to 2 MB each, 3 files at most": the limits, said before any upload. */
+const KINDS: Record<string, string> = { image: "images", audio: "audio", video: "video", text: "text" };
+
+/** "image/*" -> "images", "application/pdf" -> "PDF", ".csv" -> "CSV". */
+function kindName(accept: string): string {
+  if (accept.endsWith("/*")) return KINDS[accept.slice(0, -2)] || accept;
+  return (accept.startsWith(".") ? accept.slice(1) : accept.split("/").pop() || accept).toUpperCase();
+}
+
+/** "images, PDF, CSV, up to 2 MB each, 3 files at most": the limits, said before any upload. */
 export function describeLimits(limits: UploadLimits): string {
-  const kinds = limits.accept.filter((a) => a !== "*/*" && a !== "*").map((a) => a.replace("/*", "").replace(/^\./, "").toUpperCase());
+  const kinds = limits.accept.filter((a) => a !== "*/*" && a !== "*").map(kindName);
   const parts = [`up to ${limits.maxSizeMb} MB each`, `${limits.maxFiles} file${limits.maxFiles === 1 ? "" : "s"} at most`];
   if (kinds.length) parts.unshift(kinds.join(", "));
   return parts.join(", ");
