@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page
 
 from flask_copilot.testing import CopilotTestClient
@@ -24,21 +25,22 @@ def pid_of(url: str) -> int:
         return int(json.loads(response.read())["pid"])
 
 
+@pytest.mark.parametrize("worker", ["gevent", "eventlet"])
 def test_a_file_uploaded_through_one_worker_is_rendered_through_the_other(
-    page: Page, tmp_path: Path
+    page: Page, tmp_path: Path, worker: str
 ) -> None:
     redis_url = ensure_redis()
     with s3_server() as endpoint:
-        make_bucket(endpoint, "copilot-cluster")
+        make_bucket(endpoint, f"copilot-cluster-{worker}")
         env = {
-            "COPILOT_STORAGE": "s3://copilot-cluster/files",
+            "COPILOT_STORAGE": f"s3://copilot-cluster-{worker}/files",
             "FILES_S3_ENDPOINT": endpoint,
             "COPILOT_MESSAGE_QUEUE": redis_url,
             "FILES_INSTANCE": str(tmp_path),
         }
         with (
-            gunicorn_server(APP, "gevent", **env) as (first, _),
-            gunicorn_server(APP, "gevent", **env) as (second, _),
+            gunicorn_server(APP, worker, **env) as (first, _),
+            gunicorn_server(APP, worker, **env) as (second, _),
             CopilotTestClient(first) as client,
         ):
             assert pid_of(first) != pid_of(second)
