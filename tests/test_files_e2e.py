@@ -15,7 +15,7 @@ import pytest
 from flask_copilot import User, create_jwt
 from flask_copilot.testing import CopilotTestClient, LiveServer, ServerRefused, UploadRefused
 from tests import media
-from tests.servers import gunicorn_server
+from tests.servers import gunicorn_server, wait_until_serving
 
 APP = "tests.apps.files_app:create_app()"
 SECRET = "files-e2e-secret-of-at-least-32-bytes"
@@ -49,6 +49,7 @@ def served(
             yield server.url, instance
     else:
         with gunicorn_server(APP, request.param, FILES_INSTANCE=str(instance)) as (url, _):
+            wait_until_serving(url)
             yield url, instance
 
 

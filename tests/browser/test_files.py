@@ -20,7 +20,7 @@ from flask_copilot import User, create_jwt
 from tests import media
 from tests.browser.conftest import HostSite
 from tests.browser.widget import part, send, shadow_eval
-from tests.servers import free_port, gunicorn_server
+from tests.servers import free_port, gunicorn_server, wait_until_serving
 
 APP = "tests.apps.files_app:create_app()"
 SECRET = "browser-files-secret-0123456789abcdef"
@@ -51,6 +51,7 @@ def served(
     with gunicorn_server(
         APP, request.param, FILES_INSTANCE=str(instance), COPILOT_AUTH_SECRET=SECRET
     ) as (url, _):
+        wait_until_serving(url)  # gunicorn listens before its worker has loaded the app
         site = HostSite(url)
         try:
             yield Served(url, instance, site)
@@ -327,6 +328,7 @@ def test_elements_come_back_after_a_server_restart(
     env = {"FILES_INSTANCE": str(tmp_path), "COPILOT_AUTH_SECRET": SECRET}
     page: Page = make_page()
     with gunicorn_server(APP, worker, port=port, **env) as (url, _):
+        wait_until_serving(url)
         site = HostSite(url, port=site_port)
         try:
             page.goto(f"{site.url}/files.html?token={token_of('alice')}")
@@ -342,6 +344,7 @@ def test_elements_come_back_after_a_server_restart(
         finally:
             site.close()
     with gunicorn_server(APP, worker, port=port, **env) as (url, _):
+        wait_until_serving(url)
         site = HostSite(url, port=site_port)
         try:
             page.goto(f"{site.url}/files.html?token={token_of('alice')}")
