@@ -258,6 +258,7 @@ def _open(url: str, instance_path: str) -> Store:
     assert store is not None  # only None for url None
     return store
 
+
 def _file_service(app: Flask, config: CopilotConfig, prefix: str) -> FileService:
     """The storage (created on first use, not here) and what signs its grants and URLs."""
     try:
@@ -272,6 +273,7 @@ def _file_service(app: Flask, config: CopilotConfig, prefix: str) -> FileService
     settings = FileSettings(
         url_base=f"{prefix}/copilot/files", url_ttl=config.file_url_ttl, limits=limits
     )
+
     # Read when first needed: SECRET_KEY may be set after init_app.
     def secret() -> str | bytes | None:
         return config.auth_secret or app.config.get("SECRET_KEY")

@@ -111,9 +111,7 @@ def gunicorn_server(
     """``gunicorn -k worker`` on a free loopback port (or ``port``); yields (url, process).
 
     ``COPILOT_ASYNC_MODE`` is set to match the worker, unless ``set_mode=False``."""
-    server = gunicorn_process(
-        target, worker, workers=workers, set_mode=set_mode, port=port, **env
-    )
+    server = gunicorn_process(target, worker, workers=workers, set_mode=set_mode, port=port, **env)
     try:
         url = server.wait_for_line(LISTENING, timeout=30).group(1)
         yield url, server

@@ -167,10 +167,10 @@ def test_anonymous_users_have_no_history() -> None:
     Copilot(app)
     with LiveServer(app) as live, CopilotTestClient(live.url) as anonymous:
         assert anonymous.settings()["features"] == {
-                "history": False,
-                "feedback": True,
-                "uploads": True,
-            }
+            "history": False,
+            "feedback": True,
+            "uploads": True,
+        }
         refused = anonymous.call("list_threads", {})
         assert refused["ok"] is False and refused["error"]["code"] == "no_history"
 

@@ -30,7 +30,7 @@ from flask import Blueprint, Response, jsonify, request, send_file
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wsgi import wrap_file
 
-from ..auth.tokens import InvalidToken, bearer_token, decode_token
+from ..auth.tokens import InvalidToken, bearer_token
 from ..core.session import new_id
 from ..files import (
     FileRef,
@@ -242,11 +242,14 @@ def add_file_routes(blueprint: Blueprint, state: CopilotState) -> None:
     @blueprint.post("/copilot/uploads")
     def upload() -> Response:
         token = request.headers.get(UPLOAD_HEADER)
+        origin = request.headers.get("Origin")
         if not token:
+            state.refusals.refused("an upload", "no_upload_grant", "no grant header", origin)
             return _answer(401, "no_upload_grant", f"The {UPLOAD_HEADER} header is missing.")
         try:
             grant = files.signer.read_upload_grant(token)
-        except InvalidFileToken:
+        except InvalidFileToken as exc:
+            state.refusals.refused("an upload", "invalid_upload_grant", str(exc), origin)
             return _answer(401, "invalid_upload_grant", "The upload grant is invalid or expired.")
         try:
             live = session_is_live(grant)
@@ -254,6 +257,7 @@ def add_file_routes(blueprint: Blueprint, state: CopilotState) -> None:
             logger.exception("could not look up session %s for an upload", grant.session_id)
             return _answer(503, "unavailable", "Uploads are unavailable now; try again.")
         if not live:
+            state.refusals.refused("an upload", "session_ended", "no live session", origin)
             return _answer(403, "session_ended", "This chat session has ended; reconnect.")
         limits = grant.limits or files.limits
         if limits.max_files < 1:
@@ -317,12 +321,14 @@ def add_file_routes(blueprint: Blueprint, state: CopilotState) -> None:
         # The URL works without credentials (<img>, <video>); a request that does carry
         # a token must carry the owner's.
         bearer = bearer_token(request.headers)
-        if bearer and state.config.auth_secret:
-            try:
-                if decode_token(bearer, state.config.auth_secret).identifier != grant.owner:
+        if bearer:
+            policy = state.auth()
+            if policy.identifies_users and policy.keys:
+                try:
+                    if policy.verify(bearer).identifier != grant.owner:
+                        return not_found()
+                except InvalidToken:
                     return not_found()
-            except InvalidToken:
-                return not_found()
         try:
             size = files.storage.size(grant.key)
         except StorageError:
