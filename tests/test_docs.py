@@ -25,7 +25,7 @@ def section(text: str, heading: str) -> str:
 def test_the_configuration_table_lists_exactly_the_config_keys() -> None:
     rows = [line for line in section(README, "Configuration").splitlines() if line.startswith("|")]
     in_table = {
-        key for row in rows for key in re.findall(r"`(COPILOT_[A-Z_]+)`", row.split("|")[1])
+        key for row in rows for key in re.findall(r"`(COPILOT_[A-Z0-9_]+)`", row.split("|")[1])
     }
     assert in_table - set(CONFIG_KEYS) == set(), "rows for keys the schema does not have"
     assert set(CONFIG_KEYS) - in_table == set(), "schema keys missing from the README table"
