@@ -156,6 +156,7 @@ def gunicorn_process(
 
 def wait_until_serving(url: str, timeout: float = 15.0) -> None:
     """Poll ``{url}/copilot/settings`` until it answers (bounded by ``timeout``)."""
+    import urllib.error
     import urllib.request
 
     deadline = time.monotonic() + timeout
