@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import engineio
 import socketio
 from werkzeug.serving import BaseWSGIServer
 
@@ -125,6 +126,28 @@ class Reply:
         return [e for m in self.messages for e in m["elements"]]
 
 
+class _InOrderEngineIOClient(engineio.Client):  # type: ignore[misc]
+    """An Engine.IO client that hands each received message on, on the thread that
+    read it, in the order the server sent them.
+
+    python-engineio's client starts a new thread for every message, so under load a
+    later event can be handled before an earlier one (the test client would then drop
+    the earlier one as a replay). The widget, like any browser client, sees them in
+    order; so must its stand-in."""
+
+    def _trigger_event(self, event: str, *args: Any, **kwargs: Any) -> Any:
+        if event == "message":
+            kwargs["run_async"] = False
+        return super()._trigger_event(event, *args, **kwargs)
+
+
+class _InOrderClient(socketio.Client):  # type: ignore[misc]
+    """A Socket.IO client whose events are handled one at a time, in arrival order."""
+
+    def _engineio_client_class(self) -> type[engineio.Client]:
+        return _InOrderEngineIOClient
+
+
 def _reason(data: Any) -> str:
     if isinstance(data, dict):
         return str(data.get("message", data))
@@ -169,7 +192,7 @@ class CopilotTestClient:
         origin = self.headers.get("Origin")
         # websocket-client adds an Origin of its own; set ours through its option so
         # the server sees one Origin, not "theirs,ours".
-        self._sio = socketio.Client(
+        self._sio = _InOrderClient(
             reconnection=False,
             websocket_extra_options={"origin": origin} if origin else {},
         )
@@ -475,7 +498,12 @@ class CopilotTestClient:
             self.events.append(received)
             self._condition.notify_all()
         if event == "call_fn" and self.answer_calls:
-            self.emit("call_fn_result", {"callId": data["callId"], **self._run_page_function(data)})
+            # Answered off the reading thread, like the page's listener: a slow page
+            # function must not hold up the events (and pings) behind it.
+            self._sio.start_background_task(self._answer_call, data)
+
+    def _answer_call(self, call: dict[str, Any]) -> None:
+        self.emit("call_fn_result", {"callId": call["callId"], **self._run_page_function(call)})
 
     def _run_page_function(self, call: dict[str, Any]) -> dict[str, Any]:
         function = self.page_functions.get(call["name"])

@@ -249,3 +249,14 @@ def test_bad_handshake_is_refused_with_a_reason(chat_server: str) -> None:
         bad.connect(auth={"clientType": "martian"})
     assert refused.value.reason.startswith("invalid_handshake: clientType")
     bad.disconnect()
+
+
+def test_a_burst_of_events_is_seen_whole_and_in_the_order_sent(
+    client: CopilotTestClient,
+) -> None:
+    # 300 tokens sent back to back: a client that handled each received event on a
+    # thread of its own would see some out of order (and drop them as replays).
+    reply = client.chat("stream 300 0")
+    assert reply.text == "".join(f"t{i} " for i in range(300))
+    seqs = [e.payload["seq"] for e in client.events[1:]]
+    assert seqs == list(range(1, len(seqs) + 1))
