@@ -16,6 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
+#: Printed by each gunicorn worker once it has loaded the app (tests/gunicorn_hooks.py).
+SERVING = re.compile(r"Worker serving \(pid: (\d+)\)")
 
 
 def _die_with_parent() -> None:
@@ -33,6 +35,8 @@ class ServerProcess:
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
         self.lines: list[str] = []
         self._queue: queue.Queue[str] = queue.Queue()
+        self._changed = threading.Condition()  # notified per line, and at end of output
+        self._ended = False
         self.process = subprocess.Popen(
             args,
             cwd=ROOT,
@@ -50,8 +54,13 @@ class ServerProcess:
     def _read(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
-            self.lines.append(line)
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
             self._queue.put(line)
+        with self._changed:
+            self._ended = True
+            self._changed.notify_all()
 
     def wait_for_line(self, pattern: re.Pattern[str], timeout: float) -> re.Match[str]:
         deadline = time.monotonic() + timeout
@@ -66,6 +75,23 @@ class ServerProcess:
             if match:
                 return match
         raise RuntimeError(f"server did not print {pattern.pattern!r}:\n{self.output}")
+
+    def serving_workers(self) -> set[int]:
+        """PIDs of the gunicorn workers that have loaded the app (living or not)."""
+        with self._changed:
+            return {int(m.group(1)) for line in self.lines if (m := SERVING.search(line))}
+
+    def wait_for_workers(self, count: int, timeout: float) -> set[int]:
+        """Wait until ``count`` gunicorn workers serve; return their PIDs. Reads the
+        kept output (it does not consume lines :meth:`wait_for_line` waits for)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(pids := self.serving_workers()) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._ended:
+                    raise RuntimeError(f"{count} worker(s) did not serve:\n{self.output}")
+                self._changed.wait(remaining)
+        return pids
 
     @property
     def output(self) -> str:
@@ -108,12 +134,16 @@ def gunicorn_server(
     port: int = 0,
     **env: str,
 ) -> Iterator[tuple[str, ServerProcess]]:
-    """``gunicorn -k worker`` on a free loopback port (or ``port``); yields (url, process).
+    """``gunicorn -k worker`` on a free loopback port (or ``port``); yields (url, process)
+    once every worker serves.
 
     ``COPILOT_ASYNC_MODE`` is set to match the worker, unless ``set_mode=False``."""
     server = gunicorn_process(target, worker, workers=workers, set_mode=set_mode, port=port, **env)
     try:
         url = server.wait_for_line(LISTENING, timeout=30).group(1)
+        # The master listens before its workers have imported the app (seconds under
+        # load); until then connections wait, and the first worker up takes them all.
+        server.wait_for_workers(workers, timeout=60)
         yield url, server
     finally:
         server.stop()
@@ -141,6 +171,8 @@ def gunicorn_process(
         "-b",
         f"127.0.0.1:{port}",
         "--no-control-socket",
+        "--config",
+        "python:tests.gunicorn_hooks",  # says when each worker serves
         "--graceful-timeout",
         "2",
         "--timeout",

@@ -3,6 +3,7 @@ concurrent clients, and a worker killed under its clients."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from flask_copilot.testing import CopilotTestClient
-from tests.servers import ServerProcess, ensure_redis, gunicorn_server
+from tests.servers import ensure_redis, gunicorn_server
 
 APP = "tests.apps.chat_app:create_app()"
 
@@ -52,35 +53,68 @@ def test_a_push_through_another_process_reaches_the_chat(redis_url: str, worker:
 
 
 @pytest.fixture(scope="module")
-def two_workers(redis_url: str) -> Iterator[tuple[str, ServerProcess]]:
+def two_workers(redis_url: str) -> Iterator[tuple[str, set[int]]]:
+    """One gunicorn, two gevent workers on one port, both serving: (url, worker PIDs)."""
     with gunicorn_server(APP, "gevent", workers=2, COPILOT_MESSAGE_QUEUE=redis_url) as served:
-        yield served
+        url, server = served
+        yield url, server.serving_workers()
+
+
+#: How long a held worker spins: ample for a new connection to reach the other worker.
+HOLD_SECONDS = 3.0
+
+
+@contextlib.contextmanager
+def holding_the_worker_of(client: CopilotTestClient) -> Iterator[int]:
+    """Within the block, the worker that holds ``client`` spins without yielding: it
+    accepts no connection, so new connections go to the other worker (which worker
+    accepts is otherwise the kernel's choice, not the test's). Yields its PID."""
+    held = pid_of(client)
+    mark = len(client.events)
+    holding = client.send(f"hold {HOLD_SECONDS}")
+    client.wait_for("new_message", lambda p: p["message"]["content"] == "holding", after=mark)
+    yield held
+    released = client.wait_reply(holding, timeout=HOLD_SECONDS + 10)
+    assert "released" in [m["content"] for m in released.messages]
 
 
 def test_two_workers_serve_twenty_concurrent_clients(
-    two_workers: tuple[str, ServerProcess],
+    two_workers: tuple[str, set[int]],
 ) -> None:
-    url, _ = two_workers
+    url, workers = two_workers
     clients = [CopilotTestClient(url) for _ in range(20)]
     replies: dict[int, str] = {}
     pids: dict[int, int] = {}
-
-    def converse(index: int) -> None:
-        client = clients[index]
-        client.connect()
-        replies[index] = client.chat(f"hello {index}").text
-        pids[index] = pid_of(client)
-
-    threads = [threading.Thread(target=converse, args=(i,)) for i in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
     try:
+        # Both workers must hold clients: the second connects while the first's is held.
+        clients[0].connect()
+        for _attempt in range(3):  # bounded: a held worker normally loses the first race
+            with holding_the_worker_of(clients[0]) as held:
+                clients[1].connect()
+                if pid_of(clients[1]) != held:
+                    break
+            clients[1].disconnect()
+            clients[1] = CopilotTestClient(url)
+
+        def converse(index: int) -> None:
+            client = clients[index]
+            if not client.connected:
+                client.connect()
+            replies[index] = client.chat(f"hello {index}").text
+            pids[index] = pid_of(client)
+
+        threads = [threading.Thread(target=converse, args=(i,)) for i in range(20)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 60
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        assert not any(thread.is_alive() for thread in threads), "a client got stuck"
         assert replies == {i: f"You said: hello {i}" for i in range(20)}
+        assert set(pids.values()) == workers, pids
         print(
             "clients per worker:",
-            {pid: list(pids.values()).count(pid) for pid in set(pids.values())},
+            {pid: list(pids.values()).count(pid) for pid in workers},
         )
     finally:
         for client in clients:
@@ -88,16 +122,16 @@ def test_two_workers_serve_twenty_concurrent_clients(
 
 
 def test_a_push_reaches_a_chat_held_by_the_other_worker(
-    two_workers: tuple[str, ServerProcess],
+    two_workers: tuple[str, set[int]],
 ) -> None:
-    url, _ = two_workers
+    url, workers = two_workers
     with CopilotTestClient(url) as client:
-        owner = pid_of(client)
-        for _attempt in range(40):  # requests land on either worker; find the other one
-            served_by = get_json(f"{url}/test/push/{client.session_id}")["pid"]
+        for _attempt in range(3):  # bounded: a held worker normally loses the first race
+            with holding_the_worker_of(client) as owner:
+                served_by = get_json(f"{url}/test/push/{client.session_id}")["pid"]
             if served_by != owner:
                 break
-        assert served_by != owner, "every push request reached the chat's own worker"
+        assert served_by in workers - {owner}, "the push request reached the chat's own worker"
         pushed = client.wait_for(
             "new_message", lambda p: p["message"]["content"] == f"pushed by {served_by}"
         )

@@ -79,6 +79,12 @@ def on_message(msg: Message) -> None:
         Message(f"count: {count}").send()
     elif command == "pid":
         Message(str(os.getpid())).send()
+    elif command == "hold":
+        # Under gevent/eventlet: occupy this worker process for ``arg`` seconds (no
+        # greenlet of it runs, so it accepts no connection) after saying so.
+        Message("holding").send()
+        spin(float(arg))
+        Message("released").send()
     elif command == "whoami":
         Message(f"{context.session.client_type} {context.session.id}").send()
     elif command == "error":
